@@ -1,0 +1,108 @@
+import type { Column, ColumnType, Table } from './tables.js';
+
+/**
+ * The rules that turn a JSON value into a staging column's type. They are the
+ * same in every warehouse: DuckDB applies them in SQL (`duckdb-staging.ts`),
+ * the PostgreSQL loader applies this code, and the behaviour suite checks that
+ * both give the same rows and the same rejects.
+ *
+ * - missing or `null` → NULL (a rejection if the column is required);
+ * - text: strings as they are; numbers and booleans as their JSON text; objects and arrays are rejected;
+ * - integer/bigint: integral numbers in range, or strings holding only an optional `-` and digits;
+ * - double: numbers, or strings holding a JSON number;
+ * - an empty string in a number column → NULL (Sparkify writes `""` for a logged-out user's id);
+ * - anything else is rejected, naming the field and the value: nothing is rounded or guessed.
+ */
+
+export const INTEGER_TEXT = /^-?[0-9]+$/;
+export const NUMBER_TEXT = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$/;
+/** The same patterns as regexp_full_match arguments (DuckDB). */
+export const INTEGER_TEXT_SQL = '-?[0-9]+';
+export const NUMBER_TEXT_SQL = '-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+-]?[0-9]+)?';
+
+const INT32_MIN = -2147483648;
+const INT32_MAX = 2147483647;
+
+export type Coerced = { ok: true; value: string | number | null } | { ok: false; reason: string };
+
+/** Longest excerpt of an offending value quoted in a reason. */
+export const REASON_VALUE_LIMIT = 60;
+
+export function typeLabel(type: ColumnType): string {
+  return type === 'double' ? 'number' : type === 'bigint' ? 'integer' : type;
+}
+
+export function badValueReason(column: Column, json: string): string {
+  return `${column.name}: expected ${typeLabel(column.type)}, got ${json.slice(0, REASON_VALUE_LIMIT)}`;
+}
+
+export function missingReason(column: Column): string {
+  return `${column.name}: required field is missing`;
+}
+
+/** Coerces one parsed JSON value to a column's type. */
+export function coerceValue(column: Column, value: unknown): Coerced {
+  if (value === undefined || value === null) return { ok: true, value: null };
+  const ok = (v: string | number | null): Coerced => ({ ok: true, value: v });
+  const bad = (): Coerced => ({ ok: false, reason: badValueReason(column, JSON.stringify(value)) });
+  switch (column.type) {
+    case 'text':
+      if (typeof value === 'string') return ok(value);
+      if (typeof value === 'number') return ok(numberText(value));
+      if (typeof value === 'boolean') return ok(String(value));
+      return bad();
+    case 'integer':
+    case 'bigint': {
+      let n: number;
+      if (typeof value === 'number') n = value;
+      else if (typeof value === 'string') {
+        if (value === '') return ok(null);
+        if (!INTEGER_TEXT.test(value)) return bad();
+        n = Number(value);
+      } else return bad();
+      if (!Number.isInteger(n)) return bad();
+      if (column.type === 'integer' ? n < INT32_MIN || n > INT32_MAX : !Number.isSafeInteger(n)) return bad();
+      return ok(n);
+    }
+    case 'double':
+      if (typeof value === 'number') return ok(value);
+      if (typeof value === 'string') {
+        if (value === '') return ok(null);
+        return NUMBER_TEXT.test(value) ? ok(Number(value)) : bad();
+      }
+      return bad();
+    case 'timestamp':
+      return bad();
+  }
+}
+
+/** How a number is written into a text column: integral values without a fraction. */
+export function numberText(n: number): string {
+  return String(n);
+}
+
+export type CoercedRecord = { ok: true; values: (string | number | null)[] } | { ok: false; reason: string };
+
+/**
+ * Parses one raw record and coerces every field of `table`; all problems are
+ * reported together.
+ */
+export function coerceRecord(table: Table, text: string): CoercedRecord {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return { ok: false, reason: 'invalid JSON' };
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return { ok: false, reason: 'not a JSON object' };
+  const record = parsed as Record<string, unknown>;
+  const values: (string | number | null)[] = [];
+  let reasons: string[] | undefined;
+  for (const column of table.columns) {
+    const c = coerceValue(column, record[column.name]);
+    if (!c.ok) (reasons ??= []).push(c.reason);
+    else if (c.value === null && column.required) (reasons ??= []).push(missingReason(column));
+    else values.push(c.value);
+  }
+  return reasons ? { ok: false, reason: reasons.join('; ') } : { ok: true, values };
+}

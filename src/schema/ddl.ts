@@ -1,0 +1,15 @@
+import type { SqlDialect } from '../warehouses/warehouse.js';
+import type { Table } from './tables.js';
+
+/** `DROP TABLE IF EXISTS` for one table. */
+export function dropTableSql(table: Table): string {
+  return `DROP TABLE IF EXISTS ${table.name}`;
+}
+
+/** `CREATE TABLE` for one table in one dialect. */
+export function createTableSql(table: Table, d: SqlDialect): string {
+  const cols = table.columns.map((c) => `  ${c.name} ${d.typeName(c.type)}${c.notNull ? ' NOT NULL' : ''}`);
+  if (d.declaresPrimaryKeys && table.primaryKey) cols.push(`  PRIMARY KEY (${table.primaryKey.join(', ')})`);
+  const attrs = d.tableAttributes(table);
+  return `CREATE TABLE ${table.name} (\n${cols.join(',\n')}\n)${attrs ? `\n${attrs}` : ''}`;
+}

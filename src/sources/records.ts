@@ -1,0 +1,238 @@
+import type { Source, SourceFile } from './source.js';
+
+/**
+ * Splits source files into JSON records, each with the file and the line it
+ * starts on, without parsing them: parsing and typing happen in the warehouse
+ * (DuckDB) or the loader (PostgreSQL), and a record that fails there is
+ * rejected with this file and line.
+ *
+ * - `ndjson` (event logs): every non-blank line is one record.
+ * - `json` (song files): one object per file, pretty-printed or compact, or
+ *   several objects one per line. An object that never closes is handed on
+ *   as it is, so that it is rejected rather than lost.
+ */
+export type RecordFormat = 'ndjson' | 'json';
+
+/** A batch of records, column-wise (ready for a DuckDB data chunk). */
+export interface RecordBatch {
+  /** Index into the file list passed to `readRecords`. */
+  file: number[];
+  line: number[];
+  text: string[];
+  /** Bytes of source read since the previous batch. */
+  bytes: number;
+}
+
+export interface ReadRecordsOptions {
+  batchSize?: number;
+  /** Files up to this size are read whole, several at once; larger ones are streamed. */
+  wholeFileLimit?: number;
+  /** How many small files are fetched ahead of the one being split. */
+  prefetch?: number;
+}
+
+const BOM = '\uFEFF';
+
+/**
+ * Yields batches of raw records from `files`, in file order.
+ *
+ * @example
+ *   for await (const batch of readRecords(source, files, 'ndjson')) console.log(batch.text.length);
+ */
+export async function* readRecords(
+  source: Source,
+  files: readonly SourceFile[],
+  format: RecordFormat,
+  options: ReadRecordsOptions = {},
+): AsyncGenerator<RecordBatch> {
+  const batchSize = options.batchSize ?? 2048;
+  const wholeFileLimit = options.wholeFileLimit ?? 8 << 20;
+  const prefetch = Math.max(1, options.prefetch ?? 16);
+
+  let batch = newBatch();
+  const splitter = new Splitter(format, (fileIndex, line, text) => {
+    batch.file.push(fileIndex);
+    batch.line.push(line);
+    batch.text.push(text);
+  });
+
+  // A bounded window of small files read ahead, so many tiny song files (or S3
+  // objects) are fetched concurrently while order is kept.
+  const pending = new Map<number, Promise<Buffer>>();
+  let next = 0;
+  const fill = (from: number) => {
+    while (next < files.length && next < from + prefetch) {
+      const f = files[next]!;
+      if (f.size <= wholeFileLimit) {
+        const p = source.read(f);
+        p.catch(() => undefined); // observed when awaited below
+        pending.set(next, p);
+      }
+      next++;
+    }
+  };
+
+  for (let i = 0; i < files.length; i++) {
+    fill(i);
+    const file = files[i]!;
+    splitter.startFile(i);
+    const whole = pending.get(i);
+    if (whole) {
+      pending.delete(i);
+      const buf = await whole;
+      batch.bytes += buf.length;
+      splitter.push(buf.toString('utf8'));
+    } else {
+      const decoder = new TextDecoder('utf-8');
+      for await (const chunk of source.stream(file)) {
+        batch.bytes += chunk.length;
+        splitter.push(decoder.decode(chunk, { stream: true }));
+        if (batch.text.length >= batchSize) {
+          yield batch;
+          batch = newBatch();
+        }
+      }
+      splitter.push(decoder.decode());
+    }
+    splitter.endFile();
+    if (batch.text.length >= batchSize) {
+      yield batch;
+      batch = newBatch();
+    }
+  }
+  if (batch.text.length > 0 || batch.bytes > 0) yield batch;
+}
+
+function newBatch(): RecordBatch {
+  return { file: [], line: [], text: [], bytes: 0 };
+}
+
+type Emit = (file: number, line: number, text: string) => void;
+
+/** Line-oriented splitter; state carries across chunks of one file. */
+class Splitter {
+  private file = 0;
+  private lineNo = 0;
+  private rest = '';
+  private atStart = true;
+  // `json` mode: an object being accumulated over several lines.
+  private acc: string[] = [];
+  private accLine = 0;
+  private depth = 0;
+  private inString = false;
+  private escaped = false;
+
+  constructor(
+    private readonly format: RecordFormat,
+    private readonly emit: Emit,
+  ) {}
+
+  startFile(file: number): void {
+    this.file = file;
+    this.lineNo = 0;
+    this.rest = '';
+    this.atStart = true;
+    this.resetAcc();
+  }
+
+  push(text: string): void {
+    if (text.length === 0) return;
+    if (this.atStart) {
+      this.atStart = false;
+      if (text.startsWith(BOM)) text = text.slice(1);
+    }
+    let data = this.rest.length > 0 ? this.rest + text : text;
+    let from = 0;
+    let nl: number;
+    while ((nl = data.indexOf('\n', from)) !== -1) {
+      this.line(data.slice(from, nl));
+      from = nl + 1;
+    }
+    this.rest = data.slice(from);
+    data = '';
+  }
+
+  endFile(): void {
+    if (this.rest.length > 0) this.line(this.rest);
+    this.rest = '';
+    if (this.acc.length > 0) this.flushAcc();
+  }
+
+  private line(raw: string): void {
+    this.lineNo++;
+    const text = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    if (this.format === 'ndjson') {
+      if (!isBlank(text)) this.emit(this.file, this.lineNo, text);
+      return;
+    }
+    if (this.acc.length === 0) {
+      if (isBlank(text)) return;
+      const t = text.trim();
+      if (t.startsWith('{') && t.endsWith('}')) {
+        this.emit(this.file, this.lineNo, text); // compact object on one line: the common case
+        return;
+      }
+      this.accLine = this.lineNo;
+      this.acc.push(text);
+      if (this.scan(text)) this.flushAcc();
+      return;
+    }
+    // A line starting with `{` at column 0 inside an open object means the
+    // previous object was cut short: hand it on (to be rejected) and start anew.
+    if (text.startsWith('{') && this.depth > 0) {
+      this.flushAcc();
+      this.line2(text);
+      return;
+    }
+    this.acc.push(text);
+    if (this.scan(text)) this.flushAcc();
+  }
+
+  /** Re-enters `line` for an already-counted line. */
+  private line2(text: string): void {
+    this.lineNo--;
+    this.line(text);
+  }
+
+  /** Tracks brace depth through `text`; true when a top-level value just closed. */
+  private scan(text: string): boolean {
+    let opened = this.depth > 0;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (this.inString) {
+        if (this.escaped) this.escaped = false;
+        else if (c === 92 /* \ */) this.escaped = true;
+        else if (c === 34 /* " */) this.inString = false;
+      } else if (c === 34) this.inString = true;
+      else if (c === 123 /* { */ || c === 91 /* [ */) {
+        this.depth++;
+        opened = true;
+      } else if (c === 125 /* } */ || c === 93 /* ] */) {
+        this.depth--;
+        if (this.depth <= 0 && opened) return true;
+      }
+    }
+    // A line that opened nothing (stray text) is a record of its own, to be rejected.
+    return !opened;
+  }
+
+  private flushAcc(): void {
+    this.emit(this.file, this.accLine, this.acc.join('\n'));
+    this.resetAcc();
+  }
+
+  private resetAcc(): void {
+    this.acc = [];
+    this.depth = 0;
+    this.inString = false;
+    this.escaped = false;
+  }
+}
+
+function isBlank(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c !== 32 && c !== 9 && c !== 13) return false;
+  }
+  return true;
+}

@@ -1,0 +1,35 @@
+/**
+ * Where raw JSON lives. A source only lists and streams files; parsing and
+ * loading belong to the pipeline and the warehouses.
+ */
+
+export interface SourceFile {
+  /** Path below the source root, with `/` separators: `A/B/C/TRABCEI128F424C983.json`. */
+  key: string;
+  /** Full location: a local absolute path or `s3://bucket/key`. */
+  uri: string;
+  size: number;
+}
+
+export interface Source {
+  readonly kind: 'local' | 's3';
+  /** The root as the user gave it, normalised (no trailing slash). */
+  readonly uri: string;
+  /** Every `*.json` file below the root, sorted by key. Throws SOURCE_NOT_FOUND / SOURCE_EMPTY. */
+  list(): Promise<SourceFile[]>;
+  /** The whole file, for small files. */
+  read(file: SourceFile): Promise<Buffer>;
+  /** The file as a stream of chunks, for large files. */
+  stream(file: SourceFile): AsyncIterable<Uint8Array>;
+  /** A path the warehouse may read directly, when the file is on this machine. */
+  localPath(file: SourceFile): string | undefined;
+}
+
+/** Options shared by every kind of source. */
+export interface SourceOptions {
+  /** S3-compatible endpoint (MinIO, a local test server); path-style addressing is used with it. */
+  s3Endpoint?: string;
+  s3Region?: string;
+  /** How many objects are fetched at once. */
+  concurrency?: number;
+}
