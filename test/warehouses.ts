@@ -1,0 +1,60 @@
+/**
+ * Which warehouses the behaviour suites run against here, and how each one is
+ * set up and torn down. Every suite loops over `testWarehouses()` and names its
+ * `describe` after the warehouse. `SPARKIFY_TEST_WAREHOUSES=duckdb,postgres`
+ * narrows the list.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Warehouse } from '../src/warehouses/warehouse.js';
+import { DuckDBWarehouse } from '../src/warehouses/duckdb.js';
+
+export interface TestWarehouse {
+  name: string;
+  /** A fresh, empty warehouse of this kind (its own file, schema or database). */
+  open(): Promise<OpenedTestWarehouse>;
+}
+
+export interface OpenedTestWarehouse {
+  warehouse: Warehouse;
+  /** What `--warehouse` would take to reach the same place (for CLI tests). */
+  target: string;
+  /** Extra environment the CLI needs to reach it (e.g. schema). */
+  env: Record<string, string>;
+  /** Closes the warehouse and removes everything it created. Idempotent. */
+  cleanup(): Promise<void>;
+}
+
+const duckdb: TestWarehouse = {
+  name: 'duckdb',
+  async open() {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sparkify-duckdb-'));
+    const file = path.join(dir, 'test.duckdb');
+    const warehouse = await DuckDBWarehouse.open(file);
+    return {
+      warehouse,
+      target: file,
+      env: {},
+      async cleanup() {
+        await warehouse.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  },
+};
+
+export const ALL_TEST_WAREHOUSES: TestWarehouse[] = [duckdb];
+
+export function testWarehouses(): TestWarehouse[] {
+  const only = process.env.SPARKIFY_TEST_WAREHOUSES?.split(',').map((s) => s.trim()).filter(Boolean);
+  return only ? ALL_TEST_WAREHOUSES.filter((w) => only.includes(w.name)) : ALL_TEST_WAREHOUSES;
+}
+
+/** Every row of a table as arrays of values in column order, sorted in JS (collation-independent). */
+export async function dump(wh: Warehouse, table: string, columns: readonly string[]): Promise<unknown[][]> {
+  const rows = await wh.query(`SELECT ${columns.join(', ')} FROM ${table}`);
+  const arrays = rows.map((r) => Object.values(r));
+  const key = (v: unknown[]) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
+  return arrays.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
