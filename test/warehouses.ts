@@ -9,6 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Warehouse } from '../src/warehouses/warehouse.js';
 import { DuckDBWarehouse } from '../src/warehouses/duckdb.js';
+import { PostgresWarehouse } from '../src/warehouses/postgres.js';
+import type { PostgresConnection } from '../src/config.js';
 
 export interface TestWarehouse {
   name: string;
@@ -44,7 +46,50 @@ const duckdb: TestWarehouse = {
   },
 };
 
-export const ALL_TEST_WAREHOUSES: TestWarehouse[] = [duckdb];
+/** The local test server: trust auth, database `test`. `SPARKIFY_TEST_PG` overrides host and port. */
+export const TEST_PG: PostgresConnection = {
+  host: process.env.SPARKIFY_TEST_PG?.split(':')[0] ?? '127.0.0.1',
+  port: Number(process.env.SPARKIFY_TEST_PG?.split(':')[1] ?? 5432),
+  database: 'test',
+  user: 'postgres',
+};
+
+/** A schema name no other test run uses. */
+export function uniqueSchema(prefix = 'sparkify_test'): string {
+  return `${prefix}_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** Drops a test schema with everything in it, through a connection of its own. */
+export async function dropSchema(schema: string): Promise<void> {
+  const admin = await PostgresWarehouse.open(TEST_PG, { schema: 'public' });
+  try {
+    await admin.execute(`DROP SCHEMA IF EXISTS ${admin.dialect.quoteIdent(schema)} CASCADE`);
+  } finally {
+    await admin.close();
+  }
+}
+
+const postgres: TestWarehouse = {
+  name: 'postgres',
+  async open() {
+    const schema = uniqueSchema();
+    const warehouse = await PostgresWarehouse.open(TEST_PG, { schema });
+    let done = false;
+    return {
+      warehouse,
+      target: `postgres://${TEST_PG.user}@${TEST_PG.host}:${TEST_PG.port}/${TEST_PG.database}`,
+      env: { SPARKIFY_SCHEMA: schema },
+      async cleanup() {
+        if (done) return;
+        done = true;
+        await warehouse.close();
+        await dropSchema(schema);
+      },
+    };
+  },
+};
+
+export const ALL_TEST_WAREHOUSES: TestWarehouse[] = [duckdb, postgres];
 
 export function testWarehouses(): TestWarehouse[] {
   const only = process.env.SPARKIFY_TEST_WAREHOUSES?.split(',').map((s) => s.trim()).filter(Boolean);

@@ -1,4 +1,4 @@
-import type { Column, ColumnType, Table } from './tables.js';
+import { REJECT_RAW_LIMIT, type Column, type ColumnType, type Table } from './tables.js';
 
 /**
  * The rules that turn a JSON value into a staging column's type. They are the
@@ -105,4 +105,24 @@ export function coerceRecord(table: Table, text: string): CoercedRecord {
     else values.push(c.value);
   }
   return reasons ? { ok: false, reason: reasons.join('; ') } : { ok: true, values };
+}
+
+/**
+ * A rejected record's text as kept in etl_rejects: its first REJECT_RAW_LIMIT
+ * characters (code points), with NUL, which PostgreSQL text cannot hold, as U+FFFD.
+ */
+export function rejectRawText(text: string): string {
+  const cut = cutCodePoints(text, REJECT_RAW_LIMIT);
+  return cut.includes('\0') ? cut.replaceAll('\0', '\uFFFD') : cut;
+}
+
+/** The first `n` code points of `s` (SQL's `left`, which counts characters, not UTF-16 units). */
+export function cutCodePoints(s: string, n: number): string {
+  if (s.length <= n) return s;
+  let units = 0;
+  for (let count = 0; count < n && units < s.length; count++) {
+    const c = s.charCodeAt(units);
+    units += c >= 0xd800 && c <= 0xdbff && units + 1 < s.length && (s.charCodeAt(units + 1) & 0xfc00) === 0xdc00 ? 2 : 1;
+  }
+  return s.slice(0, units);
 }

@@ -1,0 +1,266 @@
+import pg from 'pg';
+import type { PostgresConnection } from '../config.js';
+import { SparkifyError } from '../errors.js';
+import { coerceRecord, rejectRawText } from '../schema/coerce.js';
+import type { Table } from '../schema/tables.js';
+import { readRecords } from '../sources/records.js';
+import { CopyIn, copyLine } from './postgres-copy.js';
+import { classifyConnectError, classifyPgError, type PgWhere } from './postgres-errors.js';
+import { pgTypes } from './postgres-types.js';
+import { dialect, type Row, type SqlDialect, type StagingInput, type StagingLoadResult, type Warehouse } from './warehouse.js';
+
+export const postgresDialect = dialect({
+  name: 'postgres',
+  typeName(type) {
+    // Text compares byte by byte (as in DuckDB) whatever the database's
+    // collation, so ORDER BY in the transforms picks the same rows everywhere.
+    return type === 'text' ? 'VARCHAR COLLATE "C"' : type === 'double' ? 'DOUBLE PRECISION' : type.toUpperCase();
+  },
+});
+
+export interface PostgresOptions {
+  /** Schema holding the tables; created when missing. */
+  schema: string;
+  /** Give up connecting after this long. Default 10 s. */
+  connectTimeoutMs?: number;
+}
+
+/** Rejected records sent per COPY into etl_rejects; bounds what is held in memory. */
+const REJECT_BATCH = 5_000;
+/** First key of the advisory lock; the second is the schema's OID. `SPRK`. */
+const LOCK_CLASS = 0x5350524b;
+
+/**
+ * PostgreSQL through one `pg` client (a transaction needs one connection).
+ * Staging loads parse each record in Node with the shared coercion rules and
+ * stream rows with `COPY … FROM STDIN`. Redshift extends this class: it keeps
+ * the connection, query, transaction and error handling, and overrides
+ * `loadStaging` (COPY from S3) and `lock`.
+ *
+ * @example
+ *   const wh = await PostgresWarehouse.open({ host: '127.0.0.1', port: 5432, database: 'test', user: 'postgres' }, { schema: 'public' });
+ *   try { console.log(await wh.query('SELECT COUNT(*) AS n FROM songplays')); } finally { await wh.close(); }
+ */
+export class PostgresWarehouse implements Warehouse {
+  readonly kind: string = 'postgres';
+  readonly dialect: SqlDialect = postgresDialect;
+  private closed = false;
+  /** Set when the socket dies; every later call fails with it. */
+  private lost: Error | undefined;
+
+  protected constructor(
+    protected readonly client: pg.Client,
+    protected readonly where: PgWhere & { schema: string },
+    readonly description: string,
+  ) {
+    client.on('error', (err) => (this.lost ??= err));
+  }
+
+  static async open(connection: PostgresConnection, options: PostgresOptions): Promise<PostgresWarehouse> {
+    const where = { product: 'PostgreSQL', ...pick(connection), schema: options.schema };
+    const client = await connectPostgres(connection, where, options.connectTimeoutMs);
+    const wh = new PostgresWarehouse(client, where, describe(where));
+    try {
+      await wh.setUpSession();
+    } catch (err) {
+      await wh.close();
+      throw err;
+    }
+    return wh;
+  }
+
+  /**
+   * UTC timestamps, floats printed exactly, and the chosen schema first on the
+   * search path so that the shared unqualified SQL finds its tables.
+   */
+  protected async setUpSession(): Promise<void> {
+    const schema = this.where.schema;
+    const q = this.dialect.quoteString;
+    await this.execute(`SET TIME ZONE 'UTC'; SET extra_float_digits = 3; SET client_min_messages = warning`);
+    const exists = await this.query(`SELECT 1 AS one FROM pg_namespace WHERE nspname = ${q(schema)}`);
+    // Only when missing: CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when the schema exists.
+    if (exists.length === 0) await this.execute(`CREATE SCHEMA IF NOT EXISTS ${this.dialect.quoteIdent(schema)}`);
+    await this.execute(`SET search_path TO ${this.dialect.quoteIdent(schema)}`);
+  }
+
+  async execute(sql: string): Promise<void> {
+    await this.run(sql);
+  }
+
+  async query<T extends Row = Row>(sql: string): Promise<T[]> {
+    const result = await this.run(sql);
+    const last = Array.isArray(result) ? result[result.length - 1] : result;
+    return (last?.rows ?? []) as T[];
+  }
+
+  async transaction<T>(fn: () => Promise<T>): Promise<T> {
+    await this.execute('BEGIN');
+    try {
+      const result = await fn();
+      await this.execute('COMMIT');
+      return result;
+    } catch (err) {
+      await this.client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /**
+   * Parses and types every record in Node (`coerceRecord`), streams good rows
+   * with COPY and rejects into etl_rejects. Rejects are sent between COPYs of
+   * rows (one connection runs one COPY at a time), a few thousand at a time.
+   */
+  async loadStaging(table: Table, input: StagingInput): Promise<StagingLoadResult> {
+    const rowsSql = `COPY ${table.name} (${table.columns.map((c) => c.name).join(', ')}) FROM STDIN`;
+    const result: StagingLoadResult = { rows: 0, rejected: 0, bytes: 0 };
+    let rejects: string[] = [];
+    let records = 0;
+    let copy: CopyIn | undefined;
+    try {
+      copy = this.copyIn(rowsSql);
+      for await (const batch of readRecords(input.source, input.files, input.format)) {
+        result.bytes += batch.bytes;
+        let out = '';
+        const n = batch.text.length;
+        for (let i = 0; i < n; i++) {
+          const text = batch.text[i]!;
+          const c = coerceRecord(table, text);
+          if (c.ok) {
+            out += copyLine(c.values);
+            result.rows++;
+          } else {
+            rejects.push(copyLine([table.name, input.files[batch.file[i]!]!.uri, batch.line[i]!, c.reason, rejectRawText(text)]));
+            result.rejected++;
+          }
+        }
+        if (out.length > 0) await copy.write(out);
+        records += n;
+        input.onProgress?.({ records, bytes: result.bytes, files: n > 0 ? batch.file[n - 1]! + 1 : 0 });
+        if (rejects.length >= REJECT_BATCH) {
+          const c = copy;
+          copy = undefined;
+          await c.end();
+          await this.copyRejects(rejects);
+          rejects = [];
+          copy = this.copyIn(rowsSql);
+        }
+      }
+      const c = copy;
+      copy = undefined;
+      await c.end();
+      await this.copyRejects(rejects);
+    } catch (err) {
+      await copy?.abort(err);
+      throw classifyPgError(this.lost ?? err, this.where, rowsSql);
+    }
+    return result;
+  }
+
+  async lock(): Promise<() => Promise<void>> {
+    const q = this.dialect.quoteString;
+    const key = `${LOCK_CLASS}, (SELECT oid::int FROM pg_namespace WHERE nspname = ${q(this.where.schema)})`;
+    const [row] = await this.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock(${key}) AS ok`);
+    if (!row?.ok) throw await this.lockedError();
+    let released = false;
+    return async () => {
+      if (released || this.closed) return;
+      released = true;
+      // A session lock dies with the session; if the connection is gone there is nothing to release.
+      await this.query(`SELECT pg_advisory_unlock(${key}) AS ok`).catch(() => undefined);
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.client.end().catch(() => undefined);
+  }
+
+  /** Runs SQL (one or more statements), classifying any failure. */
+  protected async run(sql: string): Promise<pg.QueryResult | pg.QueryResult[]> {
+    if (this.closed) throw new SparkifyError('INTERNAL', `The warehouse ${this.description} is closed.`);
+    if (this.lost) throw classifyPgError(this.lost, this.where, sql);
+    try {
+      return (await this.client.query(sql)) as pg.QueryResult | pg.QueryResult[];
+    } catch (err) {
+      throw classifyPgError(this.lost ?? err, this.where, sql);
+    }
+  }
+
+  protected copyIn(sql: string): CopyIn {
+    if (this.lost) throw this.lost;
+    return CopyIn.start(this.client, sql);
+  }
+
+  private async copyRejects(lines: readonly string[]): Promise<void> {
+    if (lines.length === 0) return;
+    const copy = this.copyIn('COPY etl_rejects (target_table, source, line, reason, raw) FROM STDIN');
+    try {
+      for (let i = 0; i < lines.length; i += 500) await copy.write(lines.slice(i, i + 500).join(''));
+      await copy.end();
+    } catch (err) {
+      await copy.abort(err);
+      throw err;
+    }
+  }
+
+  private async lockedError(): Promise<SparkifyError> {
+    const schema = this.where.schema;
+    const holders = await this.query<{ pid: number; application_name: string; client_addr: string | null; backend_start: string }>(`
+      SELECT a.pid, a.application_name, a.client_addr, a.backend_start
+      FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+      WHERE l.locktype = 'advisory' AND l.granted AND l.classid = ${LOCK_CLASS} AND l.objsubid = 2
+        AND l.objid = (SELECT oid FROM pg_namespace WHERE nspname = ${this.dialect.quoteString(schema)})`).catch(() => []);
+    const h = holders[0];
+    const who = h
+      ? ` (server process ${h.pid}${h.application_name ? `, ${h.application_name}` : ''}${h.client_addr ? ` from ${h.client_addr}` : ''}, connected since ${h.backend_start.slice(0, 19)} UTC)`
+      : '';
+    return new SparkifyError('WAREHOUSE_LOCKED', `Another sparkify run is loading schema ${schema} on ${this.where.host}:${this.where.port}/${this.where.database}${who}.`, {
+      hint: h
+        ? `Wait for it to finish, or use another --schema; if it is stuck, end it with SELECT pg_terminate_backend(${h.pid}) (its changes are rolled back).`
+        : 'Wait for it to finish, or use another --schema.',
+    });
+  }
+}
+
+/**
+ * Opens one `pg` client with sparkify's value parsers, a connect timeout and
+ * TLS as `sslmode` asks; failures come back classified. Shared with Redshift.
+ */
+export async function connectPostgres(connection: PostgresConnection, where: PgWhere, connectTimeoutMs = 10_000): Promise<pg.Client> {
+  const ssl =
+    connection.sslmode === 'verify-full'
+      ? { rejectUnauthorized: true, servername: connection.host }
+      : connection.sslmode === 'require'
+        ? { rejectUnauthorized: false }
+        : false;
+  const client = new pg.Client({
+    host: connection.host,
+    port: connection.port,
+    database: connection.database,
+    user: connection.user,
+    password: connection.password,
+    ssl,
+    connectionTimeoutMillis: connectTimeoutMs,
+    keepAlive: true,
+    application_name: 'sparkify',
+    types: pgTypes as unknown as pg.CustomTypesConfig,
+  });
+  // Errors after a failed connect must not crash the process as unhandled 'error' events.
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch (err) {
+    await client.end().catch(() => undefined);
+    throw classifyConnectError(err, where);
+  }
+  return client;
+}
+
+function pick(c: PostgresConnection): Omit<PgWhere, 'product' | 'schema'> {
+  return { host: c.host, port: c.port, user: c.user, database: c.database };
+}
+
+function describe(w: PgWhere & { schema: string }): string {
+  return `${w.product} ${w.user}@${w.host}:${w.port}/${w.database} (schema ${w.schema})`;
+}
