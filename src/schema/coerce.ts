@@ -7,11 +7,18 @@ import { REJECT_RAW_LIMIT, type Column, type ColumnType, type Table } from './ta
  * both give the same rows and the same rejects.
  *
  * - missing or `null` → NULL (a rejection if the column is required);
- * - text: strings as they are; numbers and booleans as their JSON text; objects and arrays are rejected;
- * - integer/bigint: integral numbers in range, or strings holding only an optional `-` and digits;
- * - double: numbers, or strings holding a JSON number;
+ * - text: strings as they are; booleans as `true`/`false`; numbers as in `numberText`;
+ *   objects and arrays are rejected, and so are strings holding NUL (U+0000),
+ *   which PostgreSQL and Redshift cannot store;
+ * - integer/bigint: integral numbers in range (bigint: within ±(2^53 − 1), what
+ *   a JSON parser keeps exactly), or strings holding only an optional `-` and digits;
+ * - double: numbers, or strings holding a JSON number; -0 is stored as 0;
  * - an empty string in a number column → NULL (Sparkify writes `""` for a logged-out user's id);
+ * - a record with a lone UTF-16 surrogate escape (`"\ud800"`) is invalid JSON;
  * - anything else is rejected, naming the field and the value: nothing is rounded or guessed.
+ *
+ * Known differences left alone: DuckDB's parser also accepts trailing commas
+ * and NaN/Infinity, and keeps the first of duplicate keys (JSON.parse the last).
  */
 
 export const INTEGER_TEXT = /^-?[0-9]+$/;
@@ -33,7 +40,11 @@ export function typeLabel(type: ColumnType): string {
 }
 
 export function badValueReason(column: Column, json: string): string {
-  return `${column.name}: expected ${typeLabel(column.type)}, got ${json.slice(0, REASON_VALUE_LIMIT)}`;
+  return `${column.name}: expected ${typeLabel(column.type)}, got ${cutCodePoints(json, REASON_VALUE_LIMIT)}`;
+}
+
+export function nulReason(column: Column): string {
+  return `${column.name}: text contains a NUL character (U+0000), which PostgreSQL cannot store`;
 }
 
 export function missingReason(column: Column): string {
@@ -47,7 +58,7 @@ export function coerceValue(column: Column, value: unknown): Coerced {
   const bad = (): Coerced => ({ ok: false, reason: badValueReason(column, JSON.stringify(value)) });
   switch (column.type) {
     case 'text':
-      if (typeof value === 'string') return ok(value);
+      if (typeof value === 'string') return value.includes('\0') ? { ok: false, reason: nulReason(column) } : ok(value);
       if (typeof value === 'number') return ok(numberText(value));
       if (typeof value === 'boolean') return ok(String(value));
       return bad();
@@ -62,13 +73,13 @@ export function coerceValue(column: Column, value: unknown): Coerced {
       } else return bad();
       if (!Number.isInteger(n)) return bad();
       if (column.type === 'integer' ? n < INT32_MIN || n > INT32_MAX : !Number.isSafeInteger(n)) return bad();
-      return ok(n);
+      return ok(n + 0); // -0 → 0
     }
     case 'double':
-      if (typeof value === 'number') return ok(value);
+      if (typeof value === 'number') return ok(value + 0);
       if (typeof value === 'string') {
         if (value === '') return ok(null);
-        return NUMBER_TEXT.test(value) ? ok(Number(value)) : bad();
+        return NUMBER_TEXT.test(value) ? ok(Number(value) + 0) : bad();
       }
       return bad();
     case 'timestamp':
@@ -76,9 +87,29 @@ export function coerceValue(column: Column, value: unknown): Coerced {
   }
 }
 
-/** How a number is written into a text column: integral values without a fraction. */
+/**
+ * How a number is written into a text column: integers (up to 2^53) as plain
+ * digits, anything else as the shortest text that reads back as the same
+ * double, in the layout of DuckDB's (and Python's) `repr`: `1.5`, `1e-05`, `1e+16`, `inf`.
+ */
 export function numberText(n: number): string {
-  return String(n);
+  return Number.isSafeInteger(n) ? String(n + 0) : doubleText(n);
+}
+
+/** DuckDB's CAST(DOUBLE AS VARCHAR): shortest round-trip digits, exponent below 1e-4 and from 1e16. */
+export function doubleText(n: number): string {
+  if (Number.isNaN(n)) return 'nan';
+  if (!Number.isFinite(n)) return n > 0 ? 'inf' : '-inf';
+  const sign = n < 0 || Object.is(n, -0) ? '-' : '';
+  const [mantissa, e] = Math.abs(n).toExponential().split('e') as [string, string];
+  const digits = mantissa.replace('.', '');
+  const exp = Number(e);
+  if (exp >= -4 && exp < 16) {
+    if (exp < 0) return `${sign}0.${'0'.repeat(-exp - 1)}${digits}`;
+    return `${sign}${digits.slice(0, exp + 1).padEnd(exp + 1, '0')}.${digits.slice(exp + 1) || '0'}`;
+  }
+  const fraction = digits.length > 1 ? `.${digits.slice(1)}` : '';
+  return `${sign}${digits[0]}${fraction}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
 }
 
 export type CoercedRecord = { ok: true; values: (string | number | null)[] } | { ok: false; reason: string };
@@ -94,6 +125,8 @@ export function coerceRecord(table: Table, text: string): CoercedRecord {
   } catch {
     return { ok: false, reason: 'invalid JSON' };
   }
+  // JSON.parse lets `"\ud800"` through as a broken string; DuckDB, PostgreSQL and UTF-8 do not.
+  if (SURROGATE_ESCAPE.test(text) && hasLoneSurrogate(parsed)) return { ok: false, reason: 'invalid JSON' };
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return { ok: false, reason: 'not a JSON object' };
   const record = parsed as Record<string, unknown>;
   const values: (string | number | null)[] = [];
@@ -125,4 +158,14 @@ export function cutCodePoints(s: string, n: number): string {
     units += c >= 0xd800 && c <= 0xdbff && units + 1 < s.length && (s.charCodeAt(units + 1) & 0xfc00) === 0xdc00 ? 2 : 1;
   }
   return s.slice(0, units);
+}
+
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function hasLoneSurrogate(v: unknown): boolean {
+  if (typeof v === 'string') return LONE_SURROGATE.test(v);
+  if (v === null || typeof v !== 'object') return false;
+  for (const [k, x] of Object.entries(v)) if (LONE_SURROGATE.test(k) || hasLoneSurrogate(x)) return true;
+  return false;
 }

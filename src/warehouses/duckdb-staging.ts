@@ -4,6 +4,7 @@ import {
   REASON_VALUE_LIMIT,
   badValueReason,
   missingReason,
+  nulReason,
 } from '../schema/coerce.js';
 import { REJECT_RAW_LIMIT, type Column, type Table } from '../schema/tables.js';
 import { baseDialect } from './warehouse.js';
@@ -43,34 +44,43 @@ FROM typed`;
   const cols = table.columns.map((c) => c.name).join(', ');
   const insert = `INSERT INTO ${table.name} (${cols}) SELECT ${table.columns.map((_, i) => `v${i}`).join(', ')} FROM _typed WHERE reason IS NULL ORDER BY file, line`;
   const rejects = `INSERT INTO etl_rejects (target_table, source, line, reason, raw)
-SELECT ${q(table.name)}, f.uri, t.line, t.reason, left(t.raw, ${REJECT_RAW_LIMIT})
+SELECT ${q(table.name)}, f.uri, t.line, t.reason, replace(left(t.raw, ${REJECT_RAW_LIMIT}), chr(0), chr(65533))
 FROM _typed t JOIN ${files} f USING (file) WHERE t.reason IS NOT NULL ORDER BY t.file, t.line`;
   return { typed, insert, rejects };
 }
 
+/** 2^53 − 1: the largest integer a JSON parser (and the JS rules) keep exactly. */
+const SAFE = '9007199254740991';
+
 function valueSql(c: Column, x: string): string {
   const s = `(${x} ->> '$')`;
   const d = `CAST(${x} AS DOUBLE)`;
+  // Numbers in text columns as `numberText` writes them: safe integers as digits, else DuckDB's double text.
+  const safeDigits = (v: string) => `CASE WHEN ${v} = trunc(${v}) AND abs(${v}) <= ${SAFE} THEN CAST(CAST(${v} AS BIGINT) AS VARCHAR) ELSE CAST(${v} AS VARCHAR) END`;
   switch (c.type) {
     case 'text':
       return `CASE json_type(${x})
-        WHEN 'VARCHAR' THEN ${s} WHEN 'BOOLEAN' THEN ${s} WHEN 'BIGINT' THEN ${s} WHEN 'UBIGINT' THEN ${s}
-        WHEN 'DOUBLE' THEN CASE WHEN ${d} = trunc(${d}) AND abs(${d}) < 1e15 THEN CAST(CAST(${d} AS BIGINT) AS VARCHAR) ELSE CAST(${d} AS VARCHAR) END
+        WHEN 'VARCHAR' THEN CASE WHEN NOT contains(${s}, chr(0)) THEN ${s} END WHEN 'BOOLEAN' THEN ${s}
+        WHEN 'BIGINT' THEN CASE WHEN abs(TRY_CAST(${x} AS BIGINT)) <= ${SAFE} THEN ${s} ELSE CAST(${d} AS VARCHAR) END
+        WHEN 'UBIGINT' THEN CASE WHEN TRY_CAST(${x} AS BIGINT) <= ${SAFE} THEN ${s} ELSE CAST(${d} AS VARCHAR) END
+        WHEN 'DOUBLE' THEN ${safeDigits(d)}
       END`;
     case 'integer':
     case 'bigint': {
       const t = c.type === 'integer' ? 'INTEGER' : 'BIGINT';
-      return `CASE json_type(${x})
+      const cases = `CASE json_type(${x})
         WHEN 'BIGINT' THEN TRY_CAST(${x} AS ${t}) WHEN 'UBIGINT' THEN TRY_CAST(${x} AS ${t})
-        WHEN 'DOUBLE' THEN CASE WHEN ${d} = trunc(${d}) AND abs(${d}) <= 9007199254740991 THEN TRY_CAST(${d} AS ${t}) END
+        WHEN 'DOUBLE' THEN CASE WHEN ${d} = trunc(${d}) AND abs(${d}) <= ${SAFE} THEN TRY_CAST(${d} AS ${t}) END
         WHEN 'VARCHAR' THEN CASE WHEN regexp_full_match(${s}, '${INTEGER_TEXT_SQL}') THEN TRY_CAST(${s} AS ${t}) END
       END`;
+      return t === 'INTEGER' ? cases : `CASE WHEN abs(${cases}) <= ${SAFE} THEN ${cases} END`;
     }
     case 'double':
-      return `CASE json_type(${x})
+      // + 0.0 turns -0 into 0.
+      return `(CASE json_type(${x})
         WHEN 'BIGINT' THEN ${d} WHEN 'UBIGINT' THEN ${d} WHEN 'DOUBLE' THEN ${d}
-        WHEN 'VARCHAR' THEN CASE WHEN regexp_full_match(${s}, '${NUMBER_TEXT_SQL}') THEN CAST(${s} AS DOUBLE) END
-      END`;
+        WHEN 'VARCHAR' THEN CASE WHEN regexp_full_match(${s}, '${NUMBER_TEXT_SQL}') THEN TRY_CAST(${s} AS DOUBLE) END
+      END) + CAST(0 AS DOUBLE)`;
     case 'timestamp':
       throw new Error('staging columns are never timestamps');
   }
@@ -81,6 +91,7 @@ function problemSql(c: Column, x: string, v: string): string {
   const q = baseDialect.quoteString;
   const prefix = badValueReason(c, '');
   const present = `${x} IS NOT NULL AND json_type(${x}) <> 'NULL' AND NOT (json_type(${x}) = 'VARCHAR' AND (${x} ->> '$') = '')`;
-  const bad = `CASE WHEN ${v} IS NULL AND ${present} THEN ${q(prefix)} || left(CAST(${x} AS VARCHAR), ${REASON_VALUE_LIMIT})`;
+  const nul = c.type === 'text' ? `WHEN json_type(${x}) = 'VARCHAR' AND contains(${x} ->> '$', chr(0)) THEN ${q(nulReason(c))} ` : '';
+  const bad = `CASE ${nul}WHEN ${v} IS NULL AND ${present} THEN ${q(prefix)} || left(CAST(${x} AS VARCHAR), ${REASON_VALUE_LIMIT})`;
   return c.required ? `${bad} WHEN ${v} IS NULL THEN ${q(missingReason(c))} END` : `${bad} END`;
 }

@@ -1,0 +1,95 @@
+/**
+ * One input, every warehouse, the same tables: after create-tables + etl, each
+ * table (etl_rejects too) holds exactly the same rows in every warehouse that
+ * runs here, floats and timestamps compared exactly. The first warehouse
+ * (DuckDB) is the reference.
+ */
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTables, etl } from '../src/pipeline.js';
+import { ALL_TABLES } from '../src/schema/tables.js';
+import { writeEdgeFixtures, type EdgeFixtures } from './helpers/edge-fixtures.js';
+import { FIXTURES, SAMPLE_LOGS, SAMPLE_SONGS } from './helpers/oracle.js';
+import { dump, testWarehouses, type OpenedTestWarehouse } from './warehouses.js';
+
+type Tables = Record<string, unknown[][]>;
+
+let edge: EdgeFixtures;
+beforeAll(() => {
+  edge = writeEdgeFixtures();
+});
+afterAll(() => rmSync(edge.dir, { recursive: true, force: true }));
+
+const INPUTS: { name: string; songs: () => string; logs: () => string }[] = [
+  { name: 'the real sample', songs: () => SAMPLE_SONGS, logs: () => SAMPLE_LOGS },
+  { name: 'the odd and malformed fixtures', songs: () => path.join(FIXTURES, 'odd-songs'), logs: () => path.join(FIXTURES, 'bad-logs') },
+  { name: 'values at the edges of the coercion rules', songs: () => edge.songs, logs: () => edge.logs },
+];
+
+const kinds = testWarehouses();
+
+async function loadAndDump(ctx: OpenedTestWarehouse, songs: string, logs: string): Promise<Tables> {
+  await createTables(ctx.warehouse);
+  await etl(ctx.warehouse, { songs, logs });
+  const out: Tables = {};
+  for (const t of ALL_TABLES) out[t.name] = await dump(ctx.warehouse, t.name, t.columns.map((c) => c.name));
+  return out;
+}
+
+describe.skipIf(kinds.length < 2)(`equivalence: ${kinds.map((k) => k.name).join(' = ')}`, () => {
+  for (const input of INPUTS) {
+    describe(input.name, () => {
+      const results = new Map<string, Tables>();
+
+      beforeAll(async () => {
+        // One after another: the warehouses share two cores.
+        for (const kind of kinds) {
+          const ctx = await kind.open();
+          try {
+            results.set(kind.name, await loadAndDump(ctx, input.songs(), input.logs()));
+          } finally {
+            await ctx.cleanup();
+          }
+        }
+      });
+
+      for (const table of ALL_TABLES) {
+        it(`${table.name} holds the same rows`, () => {
+          const [reference, ...others] = kinds.map((k) => results.get(k.name)!);
+          for (const other of others) expect(other[table.name]).toEqual(reference![table.name]);
+        });
+      }
+
+      it('is not trivially empty', () => {
+        const reference = results.get(kinds[0]!.name)!;
+        expect(reference.staging_events!.length + reference.etl_rejects!.length).toBeGreaterThan(0);
+        expect(reference.staging_songs!.length).toBeGreaterThan(0);
+      });
+
+      if (input.songs === INPUTS[2]!.songs) {
+        it('follows the rules of coerce.ts at the edges', () => {
+          const t = results.get(kinds[0]!.name)!;
+          const col = (table: string, name: string) => ALL_TABLES.find((x) => x.name === table)!.columns.findIndex((c) => c.name === name);
+          const locations = t.staging_events!.map((r) => r[col('staging_events', 'location')]).filter((l) => l !== 'X');
+          expect(locations.sort()).toEqual(['0', '0', '1.2345678901234567e+19', '1.5', '1000000000000000', '1e+21', '1e-05', '2001', '9007199254740992.0', 'true']);
+          const lengths = t.staging_events!.map((r) => r[col('staging_events', 'length')]);
+          expect(lengths).toContain(Infinity);
+          expect(lengths.filter((v) => Object.is(v, -0))).toEqual([]);
+          const reasons = t.etl_rejects!.map((r) => r[3] as string);
+          expect(reasons).toContain('artist: text contains a NUL character (U+0000), which PostgreSQL cannot store');
+          expect(reasons).toContain('ts: expected integer, got 9007199254740992');
+          expect(reasons.filter((r) => r === 'invalid JSON')).toHaveLength(3); // lone surrogate, cut short, NUL byte
+          const raws = t.etl_rejects!.map((r) => r[4] as string);
+          expect(raws).toContain('{"artist":"raw\uFFFDnul"}');
+          expect(raws.map((r) => [...r].length).sort((a, b) => b - a)[0]).toBe(1000);
+          expect(t.songplays!.filter((r) => r[4] !== null).map((r) => r[4])).toEqual(
+            Array(t.songplays!.filter((r) => r[4] !== null).length).fill('SOEDGE0A'),
+          );
+          expect(t.songs!.find((r) => r[0] === 'SOEDGE2')![1]).toBe('Zed'); // byte order: 'Z' < 'a'
+          expect(t.users!.find((r) => r[0] === 9)![4]).toBe('free'); // byte order: 'free' > 'Paid'
+        });
+      }
+    });
+  }
+});

@@ -1,0 +1,142 @@
+/**
+ * Input at the edges of the coercion rules, written to a temp folder at test
+ * time (it holds NUL bytes, a BOM and CRLF line ends, which are awkward to
+ * keep in git). Every warehouse must load it into exactly the same rows and
+ * rejects. Cases where DuckDB's JSON parser and JSON.parse disagree on
+ * validity (trailing commas, NaN, duplicate keys) are left out: see coerce.ts.
+ */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const base = {
+  artist: 'b',
+  auth: 'Logged In',
+  firstName: 'Ann',
+  gender: 'F',
+  itemInSession: 0,
+  lastName: 'Lee',
+  length: 215.5,
+  level: 'free',
+  location: 'X',
+  method: 'PUT',
+  page: 'NextSong',
+  registration: 1540919166796,
+  sessionId: 1,
+  song: 'Zed',
+  status: 200,
+  ts: 1541105830000,
+  userAgent: '"UA"',
+  userId: '7',
+};
+
+let tick = 0;
+/** One event line; `raw` fields are spliced in as written (numbers whose spelling matters). */
+function event(fields: Record<string, unknown>, raw: Record<string, string> = {}): string {
+  const o: Record<string, unknown> = { ...base, ts: base.ts + ++tick, ...fields };
+  let line = JSON.stringify(o);
+  for (const [k, v] of Object.entries(raw)) line = line.replace(new RegExp(`"${k}":(("(?:[^"\\\\]|\\\\.)*")|[^,}]*)`), `"${k}":${v}`);
+  return line;
+}
+
+const emoji = '😀';
+
+export const EDGE_EVENTS: string[] = [
+  event({ artist: 'tab\there back\\slash\nnew\rcr', song: 'quote " and \u0019' }),
+  event({ artist: 'nul\u0000inside' }),
+  event({}, { song: '"\\ud800 lone"' }),
+  event({ song: `emoji ${emoji} e\u0301 \u2028 \u007f` }),
+  event({}, { ts: '9007199254740992' }),
+  event({}, { ts: '"1541105830801"' }),
+  event({}, { ts: '1541105830802.0', length: '"1e2"' }),
+  event({}, { length: '"-0"', registration: '-0.0' }),
+  event({}, { length: '1E400' }),
+  event({}, { length: '-1e-400', registration: '1.5e-7' }),
+  event({ userId: '0007', level: 'paid' }),
+  event({ userId: ' 7' }),
+  event({}, { itemInSession: '2147483648' }),
+  event({}, { itemInSession: '-2147483648' }),
+  event({}, { location: '1.5' }),
+  event({}, { location: '0.00001' }),
+  event({}, { location: '1e21' }),
+  event({}, { location: '12345678901234567890' }),
+  event({}, { location: '2001.0' }),
+  event({}, { location: 'true' }),
+  event({}, { location: '-0' }),
+  event({}, { location: '-0.0' }),
+  event({}, { location: '1e15' }),
+  event({}, { location: '9007199254740993' }),
+  event({ sessionId: emoji.repeat(70) }),
+  event({ sessionId: true, status: [200] }),
+  event({ ts: null }),
+  event({ userId: 'Ünï' }),
+  `{"artist":"${emoji.repeat(1200)}"`, // cut short: invalid JSON, raw cut at 1000 characters
+  `{"artist":"raw\u0000nul"}`, // a NUL byte in the file: invalid JSON, kept as U+FFFD
+  '[1, 2]',
+  '"just a string"',
+  'null',
+  '42',
+  '   ',
+  // Same ts, session and item: the tie-breakers decide (level DESC: binary order puts 'free' after 'Paid').
+  event({ ts: 1541105839999, userId: '9', level: 'free', itemInSession: 5 }),
+  event({ ts: 1541105839999, userId: '9', level: 'Paid', itemInSession: 5 }),
+  event({ ts: 1541105839999, userId: '9', level: null, itemInSession: 5, page: 'Home' }),
+];
+
+function song(fields: Record<string, unknown>): Record<string, unknown> {
+  return {
+    num_songs: 1,
+    artist_id: 'AREDGE',
+    artist_latitude: null,
+    artist_longitude: null,
+    artist_location: '',
+    artist_name: 'b',
+    song_id: 'SOEDGE1',
+    title: 'Zed',
+    duration: 215.5,
+    year: 0,
+    ...fields,
+  };
+}
+
+/** Song files: path → content. */
+export const EDGE_SONGS: Record<string, string> = {
+  // BOM, CRLF, pretty-printed.
+  'A/A/TREDGE01.json': '\uFEFF' + JSON.stringify(song({ song_id: 'SOEDGE2', title: 'apple' }), null, 2).replace(/\n/g, '\r\n'),
+  'A/A/TREDGE02.json': JSON.stringify(song({ song_id: 'SOEDGE2', title: 'Zed', artist_name: 'B', artist_location: 'Ålesund' })),
+  'A/A/TREDGE03.json': JSON.stringify(song({ song_id: 'SOEDGE1', artist_name: 'é', artist_location: 'Zagreb', artist_latitude: '45.8', artist_longitude: 15.97 })),
+  'A/A/TREDGE04.json': JSON.stringify(song({ song_id: 'SOEDGE3', artist_name: 'e', artist_location: 'apt', artist_latitude: 1, artist_longitude: 2 })),
+  'A/B/TREDGE05.json': [
+    JSON.stringify(song({ artist_id: 'AREDGE2', song_id: 'SOEDGE5', title: 'tab\t\\ "q"', year: '2001', duration: 1e-7 })),
+    JSON.stringify(song({ artist_id: 'AREDGE2', song_id: 'SOEDGE6', title: 'nul\u0000', year: 1e3 })),
+    JSON.stringify(song({ artist_id: 'AREDGE2', song_id: 'SOEDGE7', artist_latitude: 'abc', year: 2001.5 })),
+    JSON.stringify(song({ artist_id: 'AREDGE2', song_id: 'SOEDGE8', artist_latitude: '', artist_name: 12.25, title: -0 })),
+  ].join('\n'),
+  // Two songs a play matches on title, artist and duration: the smaller song_id wins.
+  'A/C/TREDGE07.json': JSON.stringify(song({ artist_id: 'AREDGE4', song_id: 'SOEDGE0B', year: 1999 })),
+  'A/C/TREDGE08.json': JSON.stringify(song({ artist_id: 'AREDGE4', song_id: 'SOEDGE0A', year: 2000 })),
+  // An object with braces and a newline escape inside strings, over several lines.
+  'A/B/TREDGE06.json': `{\n  "song_id": "SOEDGE9", "artist_id": "AREDGE3",\n  "title": "{not} [a] \\"brace\\"",\n  "duration": 215.5, "artist_name": "b", "year": "0"\n}\n`,
+};
+
+export interface EdgeFixtures {
+  dir: string;
+  songs: string;
+  logs: string;
+}
+
+/** Writes the edge fixtures under a new temp folder. */
+export function writeEdgeFixtures(): EdgeFixtures {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sparkify-edge-'));
+  const songs = path.join(dir, 'song_data');
+  const logs = path.join(dir, 'log_data');
+  for (const [rel, content] of Object.entries(EDGE_SONGS)) {
+    mkdirSync(path.dirname(path.join(songs, rel)), { recursive: true });
+    writeFileSync(path.join(songs, rel), content);
+  }
+  mkdirSync(path.join(logs, '2018/11'), { recursive: true });
+  const half = Math.floor(EDGE_EVENTS.length / 2);
+  writeFileSync(path.join(logs, '2018/11/2018-11-05-events.json'), EDGE_EVENTS.slice(0, half).join('\n'));
+  writeFileSync(path.join(logs, '2018/11/2018-11-06-events.json'), EDGE_EVENTS.slice(half).join('\r\n') + '\r\n');
+  return { dir, songs, logs };
+}
