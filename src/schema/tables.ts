@@ -12,6 +12,12 @@ export interface Column {
   /** Staging only: the record is rejected when the field is missing or null. */
   required?: boolean;
   notNull?: boolean;
+  /**
+   * Staging only: the JSON type the source normally uses for this field, when it
+   * is not the column's own (Sparkify writes user ids as strings). Records
+   * whose fields all have their usual JSON type take the fast path in DuckDB.
+   */
+  json?: 'string' | 'number';
 }
 
 export interface Table {
@@ -57,7 +63,7 @@ export const stagingEvents: Table = {
     int('status'),
     { name: 'ts', type: 'bigint', required: true },
     text('userAgent'),
-    int('userId'),
+    int('userId', { json: 'string' }),
   ],
   distribution: { style: 'even' },
 };

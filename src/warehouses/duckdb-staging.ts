@@ -15,18 +15,31 @@ import { baseDialect } from './warehouse.js';
  * `(file INTEGER, line BIGINT, raw VARCHAR)`; `files` maps `file` to its uri.
  * Returns the statements that fill the staging table and etl_rejects.
  */
-export function duckdbStagingSql(table: Table, raw: string, files: string): { typed: string; insert: string; rejects: string } {
+export interface DuckDBStagingOptions {
+  /** Off sends every record through the full rules (tests compare both paths). Default on. */
+  fastPath?: boolean;
+}
+
+export function duckdbStagingSql(
+  table: Table,
+  raw: string,
+  files: string,
+  options: DuckDBStagingOptions = {},
+): { typed: string; insert: string; rejects: string } {
   const q = baseDialect.quoteString;
+  const cols = table.columns.map((_, i) => `v${i}`).join(', ');
+  const { fast, clean } = fastPathSql(table, raw, options.fastPath ?? true);
   const paths = table.columns.map((c) => q(`$."${c.name}"`)).join(', ');
   const fields = table.columns.map((c, i) => `j[${i + 1}] AS x${i}`).join(', ');
   const values = table.columns.map((c, i) => `${valueSql(c, `x${i}`)} AS v${i}`).join(',\n      ');
   const problems = table.columns.map((c, i) => problemSql(c, `x${i}`, `v${i}`)).join(',\n        ');
   const typed = `
 CREATE OR REPLACE TEMP TABLE _typed AS
-WITH parsed AS (
+WITH fast AS (${fast}
+), parsed AS (
   SELECT file, line, raw, json_valid(raw) AS valid,
          CASE WHEN json_valid(raw) AND json_type(raw) = 'OBJECT' THEN json_extract(raw, [${paths}]) END AS j
-  FROM ${raw}
+  FROM fast WHERE NOT ${clean}
 ), fields AS (
   SELECT file, line, raw, valid, j IS NOT NULL AS object, ${fields} FROM parsed
 ), typed AS (
@@ -39,14 +52,64 @@ SELECT file, line, raw,
             WHEN NOT object THEN 'not a JSON object'
             ELSE NULLIF(concat_ws('; ',
         ${problems}), '') END AS reason,
-       ${table.columns.map((_, i) => `v${i}`).join(', ')}
-FROM typed`;
-  const cols = table.columns.map((c) => c.name).join(', ');
-  const insert = `INSERT INTO ${table.name} (${cols}) SELECT ${table.columns.map((_, i) => `v${i}`).join(', ')} FROM _typed WHERE reason IS NULL ORDER BY file, line`;
+       ${cols}
+FROM typed
+UNION ALL
+SELECT file, line, raw, NULL AS reason, ${cols} FROM fast WHERE ${clean}`;
+  const names = table.columns.map((c) => c.name).join(', ');
+  const insert = `INSERT INTO ${table.name} (${names}) SELECT ${cols} FROM _typed WHERE reason IS NULL ORDER BY file, line`;
   const rejects = `INSERT INTO etl_rejects (target_table, source, line, reason, raw)
 SELECT ${q(table.name)}, f.uri, t.line, t.reason, replace(left(t.raw, ${REJECT_RAW_LIMIT}), chr(0), chr(65533))
 FROM _typed t JOIN ${files} f USING (file) WHERE t.reason IS NOT NULL ORDER BY t.file, t.line`;
   return { typed, insert, rejects };
+}
+
+/**
+ * The fast path: one typed `json_transform` plus one `json_type` per record.
+ * A record is clean when it is a JSON object and every field has its usual
+ * JSON type (or is null or missing); then the typed values are exactly what the
+ * full rules below would give, and only unclean records pay for them.
+ */
+function fastPathSql(table: Table, raw: string, enabled: boolean): { fast: string; clean: string } {
+  const q = baseDialect.quoteString;
+  const paths = table.columns.map((c) => q(`$."${c.name}"`)).join(', ');
+  const struct = JSON.stringify(
+    Object.fromEntries(table.columns.map((c) => [c.name, usualJson(c) === 'string' ? 'VARCHAR' : c.type === 'double' ? 'DOUBLE' : 'BIGINT'])),
+  );
+  const checks: string[] = [`ty IS NOT NULL`, `s IS NOT NULL`, `starts_with(ltrim(raw), '{')`];
+  const values = table.columns.map((c, i) => {
+    const t = `ty[${i + 1}]`;
+    const v = `s.${baseDialect.quoteIdent(c.name)}`;
+    const absent = `(${t} IS NULL OR ${t} = 'NULL')`;
+    if (c.type === 'text') {
+      checks.push(`(${absent} OR (${t} = 'VARCHAR' AND NOT contains(${v}, chr(0))))`);
+      return v;
+    }
+    const sqlType = c.type === 'integer' ? 'INTEGER' : c.type === 'bigint' ? 'BIGINT' : 'DOUBLE';
+    if (usualJson(c) === 'string') {
+      // integer held in a JSON string: '' → NULL, digits → the number
+      const pattern = c.type === 'double' ? NUMBER_TEXT_SQL : INTEGER_TEXT_SQL;
+      checks.push(`(${absent} OR (${t} = 'VARCHAR' AND (${v} = '' OR (regexp_full_match(${v}, '${pattern}') AND TRY_CAST(${v} AS ${sqlType}) IS NOT NULL))))`);
+      return `CASE WHEN ${v} = '' THEN NULL ELSE TRY_CAST(${v} AS ${sqlType}) END`;
+    }
+    if (c.type === 'double') {
+      checks.push(`(${absent} OR ${t} IN ('DOUBLE', 'BIGINT', 'UBIGINT'))`);
+      return `${v} + CAST(0 AS DOUBLE)`; // -0 → 0, as in the full rules
+    }
+    const inRange = c.type === 'bigint' ? ` AND abs(TRY_CAST(${v} AS BIGINT)) <= ${SAFE}` : '';
+    checks.push(`(${absent} OR (${t} IN ('BIGINT', 'UBIGINT') AND TRY_CAST(${v} AS ${sqlType}) IS NOT NULL${inRange}))`);
+    return `TRY_CAST(${v} AS ${sqlType})`;
+  });
+  for (const [i, c] of table.columns.entries()) if (c.required) checks.push(`${values[i]} IS NOT NULL`);
+  const fast = `
+  SELECT file, line, raw, ${values.map((v, i) => `${v} AS v${i}`).join(', ')},
+         COALESCE(${checks.join('\n           AND ')}, false) AS clean
+  FROM (SELECT file, line, raw, try(json_type(raw, [${paths}])) AS ty, try(json_transform(raw, ${q(struct)})) AS s FROM ${raw}) p`;
+  return { fast, clean: enabled ? 'clean' : 'false' };
+}
+
+function usualJson(c: Column): 'string' | 'number' {
+  return c.json ?? (c.type === 'text' ? 'string' : 'number');
 }
 
 /** 2^53 − 1: the largest integer a JSON parser (and the JS rules) keep exactly. */

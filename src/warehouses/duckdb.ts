@@ -15,11 +15,14 @@ import path from 'node:path';
 import { SparkifyError } from '../errors.js';
 import type { Table } from '../schema/tables.js';
 import { readRecords } from '../sources/records.js';
+import type { SourceFile } from '../sources/source.js';
 import { duckdbStagingSql } from './duckdb-staging.js';
 import { formatTimestampMs, normaliseBigint } from './values.js';
-import { dialect, type Row, type SqlValue, type StagingInput, type StagingLoadResult, type Warehouse } from './warehouse.js';
+import { baseDialect, dialect, type Row, type SqlValue, type StagingInput, type StagingLoadResult, type Warehouse } from './warehouse.js';
 
 const VECTOR_SIZE = 2048;
+/** Longest line DuckDB reads itself; files with longer lines are split in Node. */
+const MAX_LINE_BYTES = 64 << 20;
 
 export const duckdbDialect = dialect({
   name: 'duckdb',
@@ -32,6 +35,12 @@ export const duckdbDialect = dialect({
 export interface DuckDBWarehouseOptions {
   /** Records typed per round trip; bounds memory whatever the input size. */
   chunkRecords?: number;
+  /** Source bytes read and typed per group of files. */
+  groupBytes?: number;
+  /** Let DuckDB read local NDJSON itself (default true); false splits every file in Node. */
+  readLocalFiles?: boolean;
+  /** See DuckDBStagingOptions; for tests. */
+  fastPath?: boolean;
 }
 
 /**
@@ -100,58 +109,110 @@ export class DuckDBWarehouse implements Warehouse {
     }
   }
 
+  /**
+   * Raw records go into a temp table `_raw(file, line, raw)` in bounded groups;
+   * DuckDB then parses and types each group in SQL (duckdb-staging.ts). Local
+   * NDJSON is read by DuckDB itself (`read_csv`, one line per row); other files
+   * (song files, S3 objects) are split into records in Node and appended.
+   */
   async loadStaging(table: Table, input: StagingInput): Promise<StagingLoadResult> {
-    const chunkRecords = this.options.chunkRecords ?? 500_000;
     await this.execute(`CREATE OR REPLACE TEMP TABLE _files (file INTEGER, uri VARCHAR);
       CREATE OR REPLACE TEMP TABLE _raw (file INTEGER, line BIGINT, raw VARCHAR)`);
     const filesAppender = await this.conn.createAppender('_files', 'main', 'temp');
     appendColumns(filesAppender, [INTEGER, VARCHAR], [input.files.map((_, i) => i), input.files.map((f) => f.uri)]);
     filesAppender.closeSync();
 
-    const sql = duckdbStagingSql(table, '_raw', '_files');
+    const sql = duckdbStagingSql(table, '_raw', '_files', { fastPath: this.options.fastPath });
     const result: StagingLoadResult = { rows: 0, rejected: 0, bytes: 0 };
-    let records = 0;
-    let pendingRecords = 0;
-    let maxFile = -1;
-    let appender = await this.conn.createAppender('_raw', 'main', 'temp');
-
+    const progress = { records: 0, files: 0 };
     const typeAndInsert = async () => {
-      appender.closeSync();
-      if (pendingRecords > 0) {
-        await this.execute(sql.typed);
-        const counts = await this.query<{ ok: number; bad: number }>(
-          `SELECT count(*) FILTER (WHERE reason IS NULL) AS ok, count(*) FILTER (WHERE reason IS NOT NULL) AS bad FROM _typed`,
-        );
-        await this.execute(sql.insert);
-        await this.execute(sql.rejects);
-        result.rows += Number(counts[0]?.ok ?? 0);
-        result.rejected += Number(counts[0]?.bad ?? 0);
-        await this.execute('DELETE FROM _raw; DROP TABLE IF EXISTS _typed');
-      }
-      pendingRecords = 0;
+      await this.execute(sql.typed);
+      const [counts] = await this.query<{ ok: number; bad: number }>(
+        `SELECT count(*) FILTER (WHERE reason IS NULL) AS ok, count(*) FILTER (WHERE reason IS NOT NULL) AS bad FROM _typed`,
+      );
+      await this.execute(sql.insert);
+      await this.execute(sql.rejects);
+      result.rows += Number(counts?.ok ?? 0);
+      result.rejected += Number(counts?.bad ?? 0);
+      await this.execute('DELETE FROM _raw; DROP TABLE IF EXISTS _typed');
     };
 
     try {
-      for await (const batch of readRecords(input.source, input.files, input.format)) {
-        result.bytes += batch.bytes;
-        const n = batch.text.length;
-        if (n > 0) {
-          appendColumns(appender, [INTEGER, BIGINT, VARCHAR], [batch.file, batch.line.map(BigInt), batch.text]);
-          records += n;
-          pendingRecords += n;
-          maxFile = batch.file[n - 1]!;
+      for (const group of fileGroups(input.files, this.options.groupBytes ?? 256 << 20)) {
+        const files = input.files.slice(group.from, group.to);
+        const local = this.options.readLocalFiles !== false && input.format === 'ndjson' && files.every((f) => input.source.localPath(f) !== undefined);
+        let n = 0;
+        let nodeFiles = files.map((_, i) => i);
+        if (local) {
+          const read = await this.readLinesInDuckDB(files, group.from);
+          n = read.records;
+          nodeFiles = read.leftOut;
         }
-        input.onProgress?.({ records, bytes: result.bytes, files: maxFile + 1 });
-        if (pendingRecords >= chunkRecords) {
-          await typeAndInsert();
-          appender = await this.conn.createAppender('_raw', 'main', 'temp');
+        if (nodeFiles.length > 0) {
+          // Node splits the records; appended in bounded chunks as they come.
+          const subset = nodeFiles.map((i) => files[i]!);
+          let appender = await this.conn.createAppender('_raw', 'main', 'temp');
+          for await (const batch of readRecords(input.source, subset, input.format)) {
+            if (batch.text.length > 0) {
+              const fileIds = batch.file.map((i) => nodeFiles[i]! + group.from);
+              appendColumns(appender, [INTEGER, BIGINT, VARCHAR], [fileIds, batch.line.map(BigInt), batch.text]);
+              n += batch.text.length;
+            }
+            input.onProgress?.({ records: progress.records + n, bytes: result.bytes, files: progress.files });
+            if (n >= (this.options.chunkRecords ?? 500_000)) {
+              appender.closeSync();
+              await typeAndInsert();
+              progress.records += n;
+              n = 0;
+              appender = await this.conn.createAppender('_raw', 'main', 'temp');
+            }
+          }
+          appender.closeSync();
         }
+        if (n > 0) await typeAndInsert();
+        progress.records += n;
+        progress.files = group.to;
+        result.bytes += group.bytes;
+        input.onProgress?.({ records: progress.records, bytes: result.bytes, files: progress.files });
       }
-      await typeAndInsert();
     } finally {
       await this.conn.run('DROP TABLE IF EXISTS _raw; DROP TABLE IF EXISTS _files; DROP TABLE IF EXISTS _typed').catch(() => undefined);
     }
     return result;
+  }
+
+  /**
+   * Reads local NDJSON files into `_raw`, one row per non-blank line, numbering
+   * lines per file. A file DuckDB cannot read as plain lines (invalid UTF-8, a
+   * line over the size limit) is left out and returned, for Node to split: it
+   * never fails on content. Errors are collected, not raised, because a failed
+   * statement would abort the load's transaction.
+   */
+  private async readLinesInDuckDB(files: readonly SourceFile[], offset: number): Promise<{ records: number; leftOut: number[] }> {
+    const list = files.map((f) => baseQuote(f.uri)).join(', ');
+    try {
+      await this.execute(`DROP TABLE IF EXISTS _csv_rejects; DROP TABLE IF EXISTS _csv_scans;
+        CREATE OR REPLACE TEMP TABLE _lines AS
+        SELECT filename, raw FROM read_csv([${list}], columns = {'raw': 'VARCHAR'}, header = false, auto_detect = false,
+          delim = chr(1), quote = '', escape = '', filename = true, max_line_size = ${MAX_LINE_BYTES},
+          ignore_errors = true, store_rejects = true, rejects_table = '_csv_rejects', rejects_scan = '_csv_scans')`);
+      const bad = await this.query<{ uri: string }>(
+        'SELECT DISTINCT s.file_path AS uri FROM _csv_rejects r JOIN _csv_scans s USING (scan_id, file_id)',
+      );
+      const badUris = new Set(bad.map((b) => b.uri));
+      await this.execute(`INSERT INTO _raw
+        SELECT f.file, l.line, l.raw
+        FROM (SELECT filename, raw, row_number() OVER (PARTITION BY filename ORDER BY rowid) AS line FROM _lines) l
+        JOIN (SELECT file, uri FROM _files WHERE file >= ${offset} AND file < ${offset + files.length}) f ON f.uri = l.filename
+        WHERE l.raw IS NOT NULL AND trim(l.raw, ' \t\r') <> ''
+          AND l.filename NOT IN (SELECT file_path FROM _csv_scans WHERE (scan_id, file_id) IN (SELECT (scan_id, file_id) FROM _csv_rejects))
+        ORDER BY f.file, l.line`);
+      const [row] = await this.query<{ n: number }>('SELECT count(*) AS n FROM _raw');
+      const leftOut = files.flatMap((f, i) => (badUris.has(f.uri) ? [i] : []));
+      return { records: Number(row?.n ?? 0), leftOut };
+    } finally {
+      await this.execute('DROP TABLE IF EXISTS _lines; DROP TABLE IF EXISTS _csv_rejects; DROP TABLE IF EXISTS _csv_scans');
+    }
   }
 
   async lock(): Promise<() => Promise<void>> {
@@ -167,6 +228,20 @@ export class DuckDBWarehouse implements Warehouse {
   }
 }
 
+/** Consecutive files in groups of about `limit` bytes (at least one file each). */
+function* fileGroups(files: readonly SourceFile[], limit: number): Generator<{ from: number; to: number; bytes: number }> {
+  let from = 0;
+  let bytes = 0;
+  for (let i = 0; i < files.length; i++) {
+    bytes += files[i]!.size;
+    if (bytes >= limit || i === files.length - 1) {
+      yield { from, to: i + 1, bytes };
+      from = i + 1;
+      bytes = 0;
+    }
+  }
+}
+
 /** Appends column arrays in data chunks of at most DuckDB's vector size. */
 function appendColumns(appender: DuckDBAppender, types: DuckDBType[], columns: DuckDBValue[][]): void {
   const total = columns[0]?.length ?? 0;
@@ -177,6 +252,8 @@ function appendColumns(appender: DuckDBAppender, types: DuckDBType[], columns: D
     appender.appendDataChunk(chunk);
   }
 }
+
+const baseQuote = baseDialect.quoteString;
 
 function normalise(v: DuckDBValue): SqlValue {
   if (v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v;
