@@ -1,0 +1,129 @@
+import { isSparkifyError, toSparkifyError } from '../errors.js';
+import type { EtlReport, PipelineEvent, StageInfo } from '../pipeline.js';
+
+/** Where the CLI writes; injected so tests can capture it. */
+export interface CliIO {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+export interface OutputFlags {
+  json?: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
+}
+
+const nf = new Intl.NumberFormat('en-US');
+export const num = (n: number): string => nf.format(n);
+
+export function bytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
+  if (n < 1024 ** 3) return `${(n / 1024 / 1024).toFixed(1)} MB`;
+  return `${(n / 1024 ** 3).toFixed(2)} GB`;
+}
+
+export const secs = (s: number): string => (s < 10 ? `${s.toFixed(2)} s` : `${s.toFixed(1)} s`);
+
+/** A line describing what a stage did. */
+export function stageLine(info: StageInfo): string {
+  const parts: string[] = [];
+  if (info.stage.startsWith('load')) {
+    parts.push(`${num(info.rows)} rows from ${num(info.files ?? 0)} files (${bytes(info.bytes ?? 0)})`);
+    if (info.rejected) parts.push(`${num(info.rejected)} rejected`);
+  } else if (info.stage === 'transform') {
+    parts.push(Object.entries(info.tables ?? {}).map(([t, n]) => `${t} ${num(n)}`).join(', '));
+  } else if (info.stage === 'create-tables') {
+    parts.push(`${Object.keys(info.tables ?? {}).length} tables`);
+  }
+  return `✓ ${info.stage.padEnd(20)} ${secs(info.seconds).padStart(8)}  ${parts.join(', ')}`;
+}
+
+export function countsTable(counts: Record<string, number>): string {
+  const width = Math.max(...Object.keys(counts).map((k) => k.length));
+  const nwidth = Math.max(...Object.values(counts).map((n) => num(n).length), 4);
+  const lines = [`${'table'.padEnd(width)}  ${'rows'.padStart(nwidth)}`];
+  for (const [t, n] of Object.entries(counts)) lines.push(`${t.padEnd(width)}  ${num(n).padStart(nwidth)}`);
+  return lines.join('\n');
+}
+
+/**
+ * Progress on stderr: one line per finished stage; on a terminal, a live
+ * counter while a stage loads. Silent with --quiet or --json.
+ */
+export function progressPrinter(io: CliIO, flags: OutputFlags): (e: PipelineEvent) => void {
+  const live = io.stderr.isTTY === true && !io.env.CI;
+  let last = 0;
+  let dirty = false;
+  const clear = () => {
+    if (dirty) io.stderr.write('\r\x1b[2K');
+    dirty = false;
+  };
+  return (e) => {
+    if (flags.quiet || flags.json) return;
+    if (e.type === 'stage-start' && flags.verbose) {
+      clear();
+      io.stderr.write(`… ${e.stage}\n`);
+    } else if (e.type === 'progress' && live) {
+      const now = Date.now();
+      if (now - last < 200) return;
+      last = now;
+      io.stderr.write(`\r\x1b[2K  ${e.stage}: ${num(e.records)} records, ${num(e.files)}/${num(e.totalFiles)} files, ${bytes(e.bytes)}`);
+      dirty = true;
+    } else if (e.type === 'stage-end') {
+      clear();
+      io.stderr.write(`${stageLine(e.info)}\n`);
+    }
+  };
+}
+
+export function printReport(io: CliIO, flags: OutputFlags, report: EtlReport, rejects: RejectSample[]): void {
+  if (flags.json) {
+    io.stdout.write(`${JSON.stringify({ ...report, rejects }, null, 2)}\n`);
+    return;
+  }
+  if (flags.quiet) return;
+  io.stdout.write(`\n${countsTable(report.counts)}\n`);
+  if (report.rejected > 0) {
+    io.stdout.write(`\n⚠ ${num(report.rejected)} record${report.rejected === 1 ? ' was' : 's were'} rejected and kept in etl_rejects:\n`);
+    for (const r of rejects) io.stdout.write(`  ${r.source}:${r.line}: ${r.reason}\n`);
+    if (report.rejected > rejects.length) io.stdout.write(`  … and ${num(report.rejected - rejects.length)} more: SELECT * FROM etl_rejects\n`);
+  }
+  io.stdout.write(`\nDone in ${secs(report.seconds)}.\n`);
+}
+
+export interface RejectSample {
+  target_table: string;
+  source: string;
+  line: number | null;
+  reason: string;
+}
+
+/** The one place that prints a fatal error; returns the exit code. */
+export function printError(io: CliIO, flags: OutputFlags, err: unknown): number {
+  const e = toSparkifyError(err);
+  const code = e.code === 'CONFIG_INVALID' || e.code === 'CONFIG_NOT_FOUND' ? 2 : 1;
+  if (flags.json) {
+    io.stdout.write(`${JSON.stringify({ error: { code: e.code, message: e.message, hint: e.hint, stage: e.stage } }, null, 2)}\n`);
+  }
+  const stage = e.stage ? ` (during ${e.stage})` : '';
+  io.stderr.write(`error [${e.code}]${stage}: ${e.message}\n`);
+  if (e.hint) io.stderr.write(`  hint: ${e.hint}\n`);
+  if (flags.verbose) {
+    if (e.cause) io.stderr.write(`\ncause: ${formatCause(e.cause)}\n`);
+    else if (!isSparkifyError(err) && err instanceof Error && err.stack) io.stderr.write(`\n${err.stack}\n`);
+  } else if (!isSparkifyError(err) || e.code === 'INTERNAL') {
+    io.stderr.write('  (run again with --verbose for details)\n');
+  }
+  return code;
+}
+
+function formatCause(cause: unknown): string {
+  if (cause instanceof Error) {
+    const sql = (cause as { sql?: string }).sql;
+    return `${cause.stack ?? cause.message}${sql ? `\nSQL:\n${sql}` : ''}`;
+  }
+  return String(cause);
+}
