@@ -77,9 +77,18 @@ export class PostgresWarehouse implements Warehouse {
     const schema = this.where.schema;
     const q = this.dialect.quoteString;
     await this.execute(`SET TIME ZONE 'UTC'; SET extra_float_digits = 3; SET client_min_messages = warning`);
-    const exists = await this.query(`SELECT 1 AS one FROM pg_namespace WHERE nspname = ${q(schema)}`);
+    const [found] = await this.query<{ usable: boolean }>(
+      `SELECT has_schema_privilege(oid, 'USAGE') AS usable FROM pg_namespace WHERE nspname = ${q(schema)}`,
+    );
     // Only when missing: CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when the schema exists.
-    if (exists.length === 0) await this.execute(`CREATE SCHEMA IF NOT EXISTS ${this.dialect.quoteIdent(schema)}`);
+    if (!found) await this.execute(`CREATE SCHEMA IF NOT EXISTS ${this.dialect.quoteIdent(schema)}`);
+    else if (!found.usable) {
+      // The search path silently skips such a schema; say so now rather than fail later with "no schema selected".
+      throw classifyPgError(
+        { code: '42501', message: `permission denied for schema ${schema} (no USAGE privilege)` },
+        this.where,
+      );
+    }
     await this.execute(`SET search_path TO ${this.dialect.quoteIdent(schema)}`);
   }
 
@@ -151,7 +160,10 @@ export class PostgresWarehouse implements Warehouse {
       await this.copyRejects(rejects);
     } catch (err) {
       await copy?.abort(err);
-      throw classifyPgError(this.lost ?? err, this.where, rowsSql);
+      // Failures of the server or the connection are classified here; a source
+      // that failed to read keeps its own error (the pipeline names the stage).
+      if (this.lost || err instanceof pg.DatabaseError) throw classifyPgError(this.lost ?? err, this.where, rowsSql);
+      throw err;
     }
     return result;
   }

@@ -1,0 +1,311 @@
+/**
+ * What only PostgreSQL has: connection errors and their codes, the schema
+ * option, the advisory lock between concurrent runs, result value
+ * normalisation, and failures in the middle of a COPY.
+ */
+import net from 'node:net';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PostgresConnection } from '../src/config.js';
+import { SparkifyError } from '../src/errors.js';
+import { countRows, createTables, etl } from '../src/pipeline.js';
+import { ALL_TABLES } from '../src/schema/tables.js';
+import { LocalSource } from '../src/sources/local.js';
+import type { Source } from '../src/sources/source.js';
+import { DuckDBWarehouse } from '../src/warehouses/duckdb.js';
+import { PostgresWarehouse } from '../src/warehouses/postgres.js';
+import type { Warehouse } from '../src/warehouses/warehouse.js';
+import { writeEdgeFixtures } from './helpers/edge-fixtures.js';
+import { SAMPLE_LOGS, SAMPLE_SONGS } from './helpers/oracle.js';
+import { TEST_PG, dropSchema, dump, testWarehouses, uniqueSchema } from './warehouses.js';
+
+const enabled = testWarehouses().some((w) => w.name === 'postgres');
+
+async function openError(connection: Partial<PostgresConnection>, schema = 'public', connectTimeoutMs?: number): Promise<SparkifyError> {
+  const err = await PostgresWarehouse.open({ ...TEST_PG, ...connection }, { schema, connectTimeoutMs }).then(
+    async (wh) => {
+      await wh.close();
+      throw new Error('expected open() to fail');
+    },
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(SparkifyError);
+  return err as SparkifyError;
+}
+
+async function withAdmin<T>(fn: (admin: PostgresWarehouse) => Promise<T>): Promise<T> {
+  const admin = await PostgresWarehouse.open(TEST_PG, { schema: 'public' });
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.close();
+  }
+}
+
+describe.skipIf(!enabled)('postgres: connecting', () => {
+  const tag = `${process.pid}_${Math.random().toString(36).slice(2, 6)}`;
+  const nologin = `sparkify_nologin_${tag}`;
+  const plain = `sparkify_plain_${tag}`;
+  const guarded = `sparkify_guarded_${tag}`;
+
+  beforeAll(() =>
+    withAdmin(async (admin) => {
+      await admin.execute(`CREATE ROLE ${nologin} NOLOGIN; CREATE ROLE ${plain} LOGIN; CREATE SCHEMA ${guarded}`);
+    }),
+  );
+  afterAll(() =>
+    withAdmin(async (admin) => {
+      await admin.execute(`DROP SCHEMA IF EXISTS ${guarded} CASCADE`);
+      await admin.execute(`DROP OWNED BY ${plain}; DROP ROLE IF EXISTS ${plain}; DROP ROLE IF EXISTS ${nologin}`);
+    }),
+  );
+
+  it('names host and port when nothing listens there', async () => {
+    const err = await openError({ port: 1 });
+    expect(err).toMatchObject({ code: 'WAREHOUSE_UNREACHABLE', transient: true });
+    expect(err.message).toBe('Cannot reach PostgreSQL at 127.0.0.1:1: connection refused (nothing listens on that port).');
+    expect(err.hint).toMatch(/host 127\.0\.0\.1 and port 1/);
+  });
+
+  it('says when the host name does not resolve', async () => {
+    const err = await openError({ host: 'no-such-host.invalid' });
+    expect(err).toMatchObject({ code: 'WAREHOUSE_UNREACHABLE' });
+    expect(err.message).toMatch(/^Cannot reach PostgreSQL at no-such-host\.invalid:5432: /);
+  });
+
+  it('gives up after the connect timeout when the server never answers', async () => {
+    const silent = net.createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as net.AddressInfo).port;
+    try {
+      const started = performance.now();
+      const err = await openError({ port }, 'public', 300);
+      expect(performance.now() - started).toBeLessThan(5_000);
+      expect(err).toMatchObject({ code: 'WAREHOUSE_UNREACHABLE', transient: true });
+      expect(err.message).toBe(`Cannot reach PostgreSQL at 127.0.0.1:${port}: timed out while connecting.`);
+    } finally {
+      silent.close();
+    }
+  });
+
+  it('names the database when it does not exist', async () => {
+    const err = await openError({ database: 'no_such_db_sparkify' });
+    expect(err).toMatchObject({ code: 'WAREHOUSE_DATABASE_MISSING' });
+    expect(err.message).toBe('Database "no_such_db_sparkify" does not exist on PostgreSQL at 127.0.0.1:5432.');
+    expect(err.hint).toMatch(/CREATE DATABASE no_such_db_sparkify/);
+  });
+
+  it('names the user, never the password, when the server refuses the login', async () => {
+    for (const user of [`no_such_user_${tag}`, nologin]) {
+      const err = await openError({ user, password: 'sekret-pw' });
+      expect(err).toMatchObject({ code: 'WAREHOUSE_AUTH_FAILED' });
+      expect(err.message).toContain(`refused user "${user}"`);
+      expect(`${err.message} ${err.hint}`).not.toContain('sekret-pw');
+    }
+  });
+
+  it('says which privilege is missing: a schema it may not use, a schema it may not create, tables it may not create', async () => {
+    const noUsage = await openError({ user: plain }, guarded);
+    expect(noUsage).toMatchObject({ code: 'WAREHOUSE_PERMISSION_DENIED' });
+    expect(noUsage.message).toContain(`schema ${guarded}`);
+    expect(noUsage.hint).toMatch(/grant/i);
+
+    const noCreateSchema = await openError({ user: plain }, `${guarded}_new`);
+    expect(noCreateSchema).toMatchObject({ code: 'WAREHOUSE_PERMISSION_DENIED' });
+    expect(noCreateSchema.message).toMatch(/permission denied for database test/);
+
+    await withAdmin((admin) => admin.execute(`GRANT USAGE ON SCHEMA ${guarded} TO ${plain}`));
+    const wh = await PostgresWarehouse.open({ ...TEST_PG, user: plain }, { schema: guarded });
+    try {
+      const err = await createTables(wh).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'WAREHOUSE_PERMISSION_DENIED', stage: 'create-tables' });
+      expect((err as Error).message).toContain(`permission denied for schema ${guarded}`);
+    } finally {
+      await wh.close();
+    }
+  });
+
+  it('keeps the password out of its description, and closes idempotently', async () => {
+    const wh = await PostgresWarehouse.open({ ...TEST_PG, password: 'sekret-pw' }, { schema: 'public' });
+    expect(wh.description).toBe('PostgreSQL postgres@127.0.0.1:5432/test (schema public)');
+    await wh.close();
+    await wh.close();
+    await expect(wh.query('SELECT 1 AS one')).rejects.toThrow(/closed/);
+  });
+});
+
+describe.skipIf(!enabled)('postgres: one warehouse', () => {
+  const schema = uniqueSchema('sparkify_pg');
+  let wh: PostgresWarehouse;
+  beforeAll(async () => {
+    wh = await PostgresWarehouse.open(TEST_PG, { schema });
+  });
+  afterAll(async () => {
+    await wh?.close();
+    await dropSchema(schema);
+  });
+
+  it('returns values as DuckDB does: integers as numbers, exact doubles, UTC timestamps with milliseconds', async () => {
+    const [row] = await wh.query(`SELECT 1::smallint AS a, 2::int AS b, 3::bigint AS c, 9007199254740993::bigint AS big, COUNT(*) AS n,
+        SUM(x) AS s, 0.1::float8 AS d, 1540919166796.0::float8 AS reg, 'Infinity'::float8 AS inf, 1.25::numeric AS dec,
+        TIMESTAMP '2018-11-01 21:01:46.796123' AS ts, TIMESTAMP '2018-11-01 21:01:46' AS whole,
+        TIMESTAMPTZ '2018-11-01 22:01:46.5+01' AS tz, DATE '2018-11-01' AS day, true AS yes, NULL::int AS nothing, 'x'::text AS t
+      FROM (VALUES (1::bigint), (2::bigint)) v(x)`);
+    expect(row).toEqual({
+      a: 1, b: 2, c: 3, big: 9007199254740993n, n: 2, s: 3, d: 0.1, reg: 1540919166796, inf: Infinity, dec: 1.25,
+      ts: '2018-11-01 21:01:46.796', whole: '2018-11-01 21:01:46.000', tz: '2018-11-01 21:01:46.500', day: '2018-11-01',
+      yes: true, nothing: null, t: 'x',
+    });
+    const [ms] = await wh.query(`SELECT ${wh.dialect.epochMsToTimestamp('1541106106796')} AS t`);
+    expect(ms).toEqual({ t: '2018-11-01 21:01:46.796' });
+  });
+
+  it('creates the schema it is given, works inside it, and compares text byte by byte', async () => {
+    await createTables(wh);
+    const tables = await wh.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = '${schema}' ORDER BY 1`);
+    expect(tables.map((t) => t.table_name)).toEqual(ALL_TABLES.map((t) => t.name).sort());
+    const collations = await wh.query(`SELECT DISTINCT collation_name FROM information_schema.columns
+      WHERE table_schema = '${schema}' AND data_type = 'character varying'`);
+    expect(collations).toEqual([{ collation_name: 'C' }]);
+    const other = await PostgresWarehouse.open(TEST_PG, { schema: `${schema}_other` });
+    try {
+      await expect(countRows(other)).rejects.toMatchObject({ code: 'WAREHOUSE_NOT_READY' });
+    } finally {
+      await other.close();
+      await dropSchema(`${schema}_other`);
+    }
+  });
+
+  it('reports a failed statement with the first line of the server message', async () => {
+    const err = await wh.query('SELEC 1').catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'WAREHOUSE_QUERY_FAILED', message: 'PostgreSQL: syntax error at or near "SELEC"' });
+  });
+
+  it('rolls back a COPY the server rejects halfway, and stays usable', async () => {
+    await createTables(wh);
+    await etl(wh, { songs: SAMPLE_SONGS, logs: SAMPLE_LOGS });
+    const before = await dump(wh, 'staging_events', ['ts', 'userId']);
+    // A check the data breaks somewhere in the middle: the server fails the COPY after some rows.
+    await wh.execute('ALTER TABLE staging_events ADD CONSTRAINT small_items CHECK (itemInSession < 100) NOT VALID');
+    const err = await etl(wh, { songs: SAMPLE_SONGS, logs: SAMPLE_LOGS }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'WAREHOUSE_QUERY_FAILED', stage: 'load staging_events' });
+    expect((err as Error).message).toMatch(/small_items/);
+    expect(await dump(wh, 'staging_events', ['ts', 'userId'])).toEqual(before);
+    await wh.execute('ALTER TABLE staging_events DROP CONSTRAINT small_items');
+  });
+
+  it('cancels the COPY when a source fails halfway, and keeps the tables as they were', async () => {
+    await createTables(wh);
+    await etl(wh, { songs: SAMPLE_SONGS, logs: SAMPLE_LOGS });
+    const before = await countRows(wh);
+    const local = new LocalSource(SAMPLE_LOGS);
+    let reads = 0;
+    const failing: Source = {
+      kind: 'local',
+      uri: local.uri,
+      list: () => local.list(),
+      read: async (f) => {
+        if (++reads === 20) throw new Error('disk went away');
+        return local.read(f);
+      },
+      stream: (f) => local.stream(f),
+      localPath: () => undefined,
+    };
+    const err = await etl(wh, { songs: SAMPLE_SONGS, logs: failing }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'LOAD_FAILED', stage: 'load staging_events', message: 'disk went away' });
+    expect(await countRows(wh)).toEqual(before);
+  });
+});
+
+describe.skipIf(!enabled)('postgres: concurrent runs', () => {
+  const schema = uniqueSchema('sparkify_lock');
+  const opened: Warehouse[] = [];
+  const open = async (s = schema) => {
+    const wh = await PostgresWarehouse.open(TEST_PG, { schema: s });
+    opened.push(wh);
+    return wh;
+  };
+  afterAll(async () => {
+    for (const wh of opened) await wh.close();
+    await dropSchema(schema);
+    await dropSchema(`${schema}_b`);
+  });
+
+  it('lets one run at a time load a schema: the second fails fast with WAREHOUSE_LOCKED', async () => {
+    const a = await open();
+    const b = await open();
+    const release = await a.lock();
+    const err = (await b.lock().catch((e: unknown) => e)) as SparkifyError;
+    expect(err).toMatchObject({ code: 'WAREHOUSE_LOCKED' });
+    expect(err.message).toMatch(new RegExp(`^Another sparkify run is loading schema ${schema} on 127\\.0\\.0\\.1:5432/test \\(server process \\d+, sparkify`));
+    expect(err.hint).toMatch(/pg_terminate_backend\(\d+\)/);
+    // Another schema is not blocked.
+    const other = await open(`${schema}_b`);
+    await (await other.lock())();
+    await release();
+    await release();
+    await (await b.lock())();
+  });
+
+  it('refuses an etl while another is loading, and leaves that one to finish', async () => {
+    const a = await open();
+    const b = await open();
+    await createTables(a);
+    let started!: () => void;
+    const loading = new Promise<void>((resolve) => (started = resolve));
+    const first = etl(a, {
+      songs: SAMPLE_SONGS,
+      logs: SAMPLE_LOGS,
+      onEvent: (e) => e.type === 'stage-start' && started(),
+    });
+    await loading;
+    await expect(etl(b, { songs: SAMPLE_SONGS, logs: SAMPLE_LOGS })).rejects.toMatchObject({ code: 'WAREHOUSE_LOCKED' });
+    await expect(createTables(b)).rejects.toMatchObject({ code: 'WAREHOUSE_LOCKED' });
+    expect((await first).counts.songplays).toBe(6820);
+  });
+
+  it('frees the lock when the holder goes away without releasing it', async () => {
+    const a = await open();
+    const b = await open();
+    await a.lock();
+    await expect(b.lock()).rejects.toMatchObject({ code: 'WAREHOUSE_LOCKED' });
+    await a.close();
+    await (await b.lock())();
+  });
+});
+
+describe.skipIf(!enabled)('postgres: a database with a linguistic collation', () => {
+  const db = `sparkify_icu_${process.pid}_${Math.random().toString(36).slice(2, 6)}`;
+  let icu = true;
+  beforeAll(() =>
+    withAdmin(async (admin) => {
+      await admin
+        .execute(`CREATE DATABASE ${db} TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'`)
+        .catch(() => (icu = false));
+    }),
+  );
+  afterAll(() => withAdmin((admin) => admin.execute(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`)));
+
+  it('picks the same rows as DuckDB, whatever the database sorts text by', async (ctx) => {
+    if (!icu) ctx.skip();
+    const edge = writeEdgeFixtures();
+    const pg = await PostgresWarehouse.open({ ...TEST_PG, database: db }, { schema: 'public' });
+    const duck = await DuckDBWarehouse.open(':memory:');
+    try {
+      const [{ lt }] = (await pg.query(`SELECT 'Zed' < 'apple' AS lt`)) as [{ lt: boolean }];
+      expect(lt).toBe(false); // the database itself sorts linguistically
+      for (const wh of [pg, duck]) {
+        await createTables(wh);
+        await etl(wh, { songs: edge.songs, logs: edge.logs });
+      }
+      for (const t of ['songs', 'users', 'artists', 'songplays']) {
+        const columns = ALL_TABLES.find((x) => x.name === t)!.columns.map((c) => c.name);
+        expect(await dump(pg, t, columns)).toEqual(await dump(duck, t, columns));
+      }
+    } finally {
+      await pg.close();
+      await duck.close();
+      await import('node:fs').then((fs) => fs.rmSync(path.dirname(edge.songs), { recursive: true, force: true }));
+    }
+  });
+});
