@@ -20,6 +20,7 @@ import {
   type OutputFlags,
   type RejectSample,
 } from './cli/output.js';
+import { addClusterCommands, type ClusterCliDeps } from './cli/cluster-commands.js';
 
 type CommonFlags = ConfigFlags & OutputFlags;
 
@@ -61,7 +62,7 @@ function addCommonOptions(cmd: Command, { sources = true } = {}): Command {
  * @example
  *   const code = await main(['node', 'sparkify', 'counts', '--json'], { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() });
  */
-export async function main(argv: string[], io: CliIO): Promise<number> {
+export async function main(argv: string[], io: CliIO, deps: { cluster?: ClusterCliDeps } = {}): Promise<number> {
   let exitCode = 0;
   let lastFlags: OutputFlags = {};
   const program = new Command('sparkify')
@@ -125,6 +126,8 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
         else io.stdout.write(`${countsTable(counts)}\n`);
       });
     }));
+
+  addClusterCommands(program, io, (code) => (exitCode = code), deps.cluster);
 
   try {
     await program.parseAsync(argv);

@@ -1,0 +1,203 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import type { Command } from 'commander';
+import type { ClusterClients, ClusterEvent, ClusterRunOptions, ClusterSettings } from '../cluster/index.js';
+import { ConfigError, SparkifyError } from '../errors.js';
+import { printError, secs, type CliIO, type OutputFlags } from './output.js';
+
+interface ClusterFlags extends OutputFlags {
+  config?: string;
+  region?: string;
+  serverless?: boolean;
+  myIp?: string;
+  openToWorld?: boolean;
+  skipIngress?: boolean;
+  yes?: boolean;
+  finalSnapshot?: boolean | string;
+  keepRole?: boolean;
+}
+
+/** How the cluster commands reach AWS; tests replace the clients with SDK mocks. */
+export interface ClusterCliDeps {
+  clients?: (region?: string) => ClusterClients;
+  discoverIp?: () => Promise<string>;
+  /** The clock and sleep of the waits (tests pass a fake clock). */
+  runOptions?: Pick<ClusterRunOptions, 'sleep' | 'now'>;
+}
+
+/**
+ * `sparkify cluster create | status | delete`, for a provisioned cluster or
+ * (with --serverless, or `[CLUSTER] CLUSTER_TYPE=serverless`) a Serverless workgroup.
+ */
+export function addClusterCommands(program: Command, io: CliIO, setExit: (code: number) => void, deps: ClusterCliDeps = {}): void {
+  const cluster = program
+    .command('cluster')
+    .description('manage the Redshift cluster (or Serverless workgroup): create, status, delete')
+    .addHelpText(
+      'after',
+      `
+Settings come from dwh.cfg: [CLUSTER] DB_NAME DB_USER DB_PASSWORD DB_PORT, and optionally IDENTIFIER,
+NODE_TYPE, NUM_NODES, CLUSTER_TYPE (serverless), NAMESPACE, WORKGROUP, BASE_CAPACITY; [IAM_ROLE] NAME;
+[AWS] REGION. AWS credentials come from the standard chain (environment, profile, SSO, instance role).
+create writes HOST and [IAM_ROLE] ARN back into dwh.cfg.`,
+    );
+
+  const common = (cmd: Command) =>
+    cmd
+      .option('-c, --config <file>', 'dwh.cfg to read (and, for create, to update)')
+      .option('--region <region>', 'AWS region (default: the AWS chain, then [AWS] REGION)')
+      .option('--serverless', 'Redshift Serverless (namespace + workgroup) instead of a provisioned cluster')
+      .option('--json', 'machine-readable output on stdout')
+      .option('-q, --quiet', 'print nothing but errors')
+      .option('-v, --verbose', 'more detail, and the cause of errors');
+
+  const run =
+    (body: (flags: ClusterFlags, ctx: { settings: ClusterSettings; clients: ClusterClients; configFile?: string; signal: AbortSignal }) => Promise<void>, requirePassword = false) =>
+    async (flags: ClusterFlags) => {
+      const controller = new AbortController();
+      const onSigint = () => controller.abort();
+      process.once('SIGINT', onSigint);
+      let clients: ClusterClients | undefined;
+      // Loaded on use, so other commands never pay for the AWS SDK.
+      const { clusterSettingsFromConfig, createClusterClients, destroyClusterClients, readDwhCfgSections } = await import('../cluster/index.js');
+      try {
+        const explicit = flags.config ?? io.env.SPARKIFY_CONFIG;
+        const configFile = explicit ? path.resolve(io.cwd, explicit) : path.join(io.cwd, 'dwh.cfg');
+        if (explicit && !existsSync(configFile)) {
+          throw new ConfigError([{ where: flags.config ? '--config' : 'SPARKIFY_CONFIG', message: `file ${configFile} does not exist` }]);
+        }
+        const sections = existsSync(configFile) ? await readDwhCfgSections(configFile) : {};
+        const region = flags.region ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION ?? sections.AWS?.REGION ?? undefined;
+        const { settings, issues } = clusterSettingsFromConfig({
+          sections,
+          serverless: flags.serverless,
+          region,
+          requirePassword,
+          fileName: path.basename(configFile),
+        });
+        if (!settings) throw new ConfigError(issues);
+        clients = (deps.clients ?? ((r) => createClusterClients({ region: r })))(settings.region);
+        await body(flags, { settings, clients, configFile: existsSync(configFile) ? configFile : undefined, signal: controller.signal });
+      } catch (err) {
+        setExit(printError(io, flags, err));
+      } finally {
+        process.off('SIGINT', onSigint);
+        if (clients && !deps.clients) destroyClusterClients(clients);
+      }
+    };
+
+  const progress = (flags: ClusterFlags) => {
+    let lastWait = '';
+    return (e: ClusterEvent) => {
+      if (flags.quiet || flags.json) return;
+      // While waiting, print when the state changes (every poll with --verbose).
+      if (e.status === 'waiting') {
+        const key = `${e.step}:${e.state ?? ''}`;
+        if (key === lastWait && !flags.verbose) return;
+        lastWait = key;
+      }
+    const mark = e.status === 'done' ? '✓' : e.status === 'skipped' ? '·' : e.status === 'warning' ? '⚠' : '…';
+      io.stderr.write(`${mark} ${e.step.padEnd(9)} ${e.message}\n`);
+    };
+  };
+
+  common(cluster.command('create'))
+    .description('create (or resume creating) the S3 read role, the cluster or workgroup, and network access from your address')
+    .option('--my-ip <address>', 'your public IP address for the inbound rule (default: discovered via checkip.amazonaws.com)')
+    .option('--open-to-world', 'allow connections from anywhere (0.0.0.0/0): only for throw-away demos')
+    .option('--skip-ingress', 'add no inbound rule (e.g. when you only use the Redshift Data API)')
+    .action(
+      run(async (flags, { settings, clients, configFile, signal }) => {
+        const { createCluster, discoverPublicIp } = await import('../cluster/index.js');
+        const result = await createCluster({
+          settings,
+          clients,
+          callerIp: flags.myIp,
+          discoverIp: flags.myIp ? undefined : (deps.discoverIp ?? (() => discoverPublicIp(signal))),
+          openToWorld: flags.openToWorld,
+          skipIngress: flags.skipIngress,
+          configFile,
+          signal,
+          onProgress: progress(flags),
+          ...deps.runOptions,
+        });
+        if (flags.json) io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+        else if (!flags.quiet) {
+          io.stdout.write(`\n${result.kind === 'serverless' ? 'Workgroup' : 'Cluster'} ${result.name} is available at ${result.endpoint.host}:${result.endpoint.port} (database ${result.database}, user ${result.user}).\n`);
+          io.stdout.write(`IAM role: ${result.roleArn}\n`);
+          io.stdout.write(configFile ? `Updated ${configFile}: [CLUSTER] HOST and [IAM_ROLE] ARN.\n` : 'No dwh.cfg to update: put HOST and [IAM_ROLE] ARN into yours.\n');
+          io.stdout.write(`Done in ${secs(result.seconds)}. Next: sparkify run --warehouse redshift\n`);
+        }
+      }, true),
+    );
+
+  common(cluster.command('status'))
+    .description('where the cluster (or workgroup) and its role stand')
+    .action(
+      run(async (flags, { settings, clients }) => {
+        const { clusterStatus } = await import('../cluster/index.js');
+        const s = await clusterStatus({ settings, clients });
+        if (flags.json) {
+          io.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
+          return;
+        }
+        const lines = [
+          `${s.kind === 'serverless' ? 'workgroup' : 'cluster'}  ${s.name}: ${s.phase}${s.state && s.state !== s.phase ? ` (${s.state})` : ''}`,
+          s.endpoint ? `endpoint   ${s.endpoint.host}:${s.endpoint.port}` : undefined,
+          s.namespace ? `namespace  ${s.namespace.name}: ${s.namespace.state}` : undefined,
+          `role       ${s.role.exists ? `${s.role.arn}${s.role.attached ? '' : ' (not attached to the cluster)'}` : 'absent'}`,
+          s.ingress.length > 0 ? `inbound    ${s.ingress.map((r) => `${r.cidr} → ${r.securityGroupId}`).join(', ')}` : undefined,
+        ];
+        io.stdout.write(`${lines.filter(Boolean).join('\n')}\n`);
+      }),
+    );
+
+  common(cluster.command('delete'))
+    .description('delete the cluster (or workgroup and namespace), the inbound rules and the role sparkify created')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .option('--final-snapshot [name]', 'keep a final snapshot (provisioned clusters)')
+    .option('--keep-role', 'leave the IAM role in place')
+    .action(
+      run(async (flags, { settings, clients, signal }) => {
+        const name = settings.kind === 'serverless' ? settings.workgroup : settings.identifier;
+        let confirm = flags.yes === true;
+        if (!confirm) confirm = await ask(io, `Delete ${settings.kind === 'serverless' ? 'workgroup' : 'cluster'} ${name} and all its data? Type its name to confirm: `, name);
+        if (!confirm) {
+          throw new SparkifyError('ABORTED', `Nothing was deleted: ${name} was not confirmed.`, {
+            hint: 'Type the name when asked, or pass --yes (needed when there is no terminal, as in CI).',
+          });
+        }
+        const { deleteCluster } = await import('../cluster/index.js');
+        const result = await deleteCluster({
+          settings,
+          clients,
+          confirm,
+          finalSnapshot: flags.finalSnapshot,
+          keepRole: flags.keepRole,
+          signal,
+          onProgress: progress(flags),
+          ...deps.runOptions,
+        });
+        if (flags.json) io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+        else if (!flags.quiet) {
+          io.stdout.write(
+            `\n${result.deployment === 'absent' ? `${name} was already gone` : `${name} deleted`}${result.finalSnapshot ? ` (final snapshot ${result.finalSnapshot})` : ''}; ` +
+              `${result.ingressRevoked} inbound rule(s) revoked; role ${result.role}. Done in ${secs(result.seconds)}.\n`,
+          );
+        }
+      }),
+    );
+}
+
+/** Asks on a terminal; without one (CI, pipes) the answer is no. */
+async function ask(io: CliIO, question: string, expected: string): Promise<boolean> {
+  const stdin = process.stdin;
+  if (!stdin.isTTY) return false;
+  const rl = createInterface({ input: stdin, output: io.stderr });
+  try {
+    return (await rl.question(question)).trim() === expected;
+  } finally {
+    rl.close();
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * `sparkify cluster create | status | delete` through the CLI's main function.
+ *
+ * THE AWS CONTROL PLANE HERE IS AN SDK-LEVEL MOCK (test/helpers/fake-aws.ts,
+ * aws-sdk-client-mock): no AWS is reachable from this machine. These tests
+ * check the CLI's wiring, output, exit codes and dwh.cfg update, not AWS.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { RedshiftClient } from '@aws-sdk/client-redshift';
+import { RedshiftServerlessClient } from '@aws-sdk/client-redshift-serverless';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { quietAwsSdk } from '../src/aws/quiet.js';
+import { main } from '../src/cli.js';
+import type { ClusterClients } from '../src/cluster/index.js';
+import { FakeAws, MY_IP, PASSWORD, install, mocks } from './helpers/fake-aws.js';
+
+quietAwsSdk();
+const awsConfig = { region: 'us-west-2', credentials: { accessKeyId: 'AKIDFAKE', secretAccessKey: 'fake' } };
+const clients: ClusterClients = {
+  iam: new IAMClient(awsConfig),
+  redshift: new RedshiftClient(awsConfig),
+  redshiftServerless: new RedshiftServerlessClient(awsConfig),
+  ec2: new EC2Client(awsConfig),
+};
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'sparkify-cli-cluster-'));
+const cfg = path.join(dir, 'dwh.cfg');
+let fake: FakeAws;
+
+beforeEach(() => {
+  for (const m of Object.values(mocks)) m.reset();
+  fake = new FakeAws();
+  install(fake);
+  writeFileSync(
+    cfg,
+    `# course settings\n[CLUSTER]\nHOST=\nDB_NAME=dwh\nDB_USER=dwhuser\nDB_PASSWORD=${PASSWORD}\nDB_PORT=5439\n\n[IAM_ROLE]\nARN=\n\n[S3]\nLOG_DATA='s3://udacity-dend/log_data'\n\n[AWS]\nREGION=us-west-2\n`,
+  );
+});
+afterAll(() => {
+  for (const m of Object.values(mocks)) m.restore();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function sparkify(args: string[]) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (d) => (out += d));
+  stderr.on('data', (d) => (err += d));
+  let t = Date.UTC(2026, 0, 1);
+  const code = await main(['node', 'sparkify', ...args], { stdout, stderr, env: {}, cwd: dir }, {
+    cluster: {
+      clients: () => clients,
+      discoverIp: async () => MY_IP,
+      runOptions: { now: () => t, sleep: async (ms) => void (t += ms) },
+    },
+  });
+  return { code, stdout: out, stderr: err };
+}
+
+describe('sparkify cluster (SDK-level mocks of AWS)', () => {
+  it('creates a provisioned cluster, prints progress, and writes HOST and the role ARN into dwh.cfg', async () => {
+    const r = await sparkify(['cluster', 'create']);
+    expect(r.stdout + r.stderr).not.toContain(PASSWORD);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/✓ role/);
+    expect(r.stderr).toMatch(/✓ network/);
+    expect(r.stdout).toMatch(/Cluster sparkify-dwh is available at .+:5439/);
+    const text = readFileSync(cfg, 'utf8');
+    expect(text).toMatch(/^# course settings/);
+    expect(text).toMatch(/HOST=.+\.redshift\.amazonaws\.com/);
+    expect(text).toMatch(/ARN=arn:aws:iam::\d+:role\/sparkify-dwh-redshift-s3-read/);
+    expect(text).toContain("LOG_DATA='s3://udacity-dend/log_data'");
+    const ingress = fake.calls.filter((c) => c.op === 'AuthorizeSecurityGroupIngress');
+    expect(JSON.stringify(ingress)).toContain(`${MY_IP}/32`);
+    expect(JSON.stringify(ingress)).not.toContain('0.0.0.0/0');
+  });
+
+  it('reports status as JSON, and deletes with --yes', async () => {
+    expect((await sparkify(['cluster', 'create', '--quiet'])).code).toBe(0);
+    const status = await sparkify(['cluster', 'status', '--json']);
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ kind: 'provisioned', name: 'sparkify-dwh', phase: 'available' });
+    const del = await sparkify(['cluster', 'delete', '--yes']);
+    expect(del.code).toBe(0);
+    expect(del.stdout).toMatch(/sparkify-dwh deleted; 1 inbound rule\(s\) revoked; role deleted/);
+    expect(fake.clusters.size).toBe(0);
+  });
+
+  it('refuses to delete without confirmation when there is no terminal', async () => {
+    const r = await sparkify(['cluster', 'delete']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/error \[ABORTED\]: Nothing was deleted/);
+    expect(r.stderr).toMatch(/--yes/);
+    expect(fake.calls.filter((c) => c.op.startsWith('Delete'))).toEqual([]);
+  });
+
+  it('creates a Serverless workgroup with --serverless', async () => {
+    const r = await sparkify(['cluster', 'create', '--serverless', '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ kind: 'serverless', endpoint: { port: 5439 } });
+    expect(readFileSync(cfg, 'utf8')).toMatch(/WORKGROUP=sparkify-dwh/);
+  });
+
+  it('lists configuration problems with exit code 2 before calling AWS', async () => {
+    writeFileSync(cfg, '[CLUSTER]\nDB_PORT=abc\n');
+    const r = await sparkify(['cluster', 'create']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/DB_PORT/);
+    expect(r.stderr).toMatch(/DB_PASSWORD/);
+    expect(fake.calls).toEqual([]);
+  });
+});
