@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTables, etl } from '../src/pipeline.js';
 import { ALL_TABLES } from '../src/schema/tables.js';
-import { writeEdgeFixtures, type EdgeFixtures } from './helpers/edge-fixtures.js';
+import { writeEdgeFixtures, writeStrayCarriageReturnLogs, type EdgeFixtures } from './helpers/edge-fixtures.js';
 import { FIXTURES, SAMPLE_LOGS, SAMPLE_SONGS } from './helpers/oracle.js';
 import { dump, testWarehouses, type OpenedTestWarehouse } from './warehouses.js';
 
@@ -92,4 +92,37 @@ describe.skipIf(kinds.length < 2)(`equivalence: ${kinds.map((k) => k.name).join(
       }
     });
   }
+});
+
+describe.skipIf(!kinds.some((k) => k.name === 'duckdb'))('a carriage return in the middle of a line', () => {
+  // KNOWN GAP, left for the owner of duckdb.ts: its read_csv line reader
+  // (readLinesInDuckDB) stops with "The CSV Parser state machine reached an
+  // invalid state" on a CR that does not end a line, which aborts the load's
+  // transaction; records are split on LF only everywhere else. `it.fails`
+  // keeps the suite green and turns red the day DuckDB loads this file.
+  it.fails('gives a blank line and one reject, in every warehouse', async () => {
+    for (const kind of kinds) {
+      const ctx = await kind.open();
+      try {
+        await createTables(ctx.warehouse);
+        const report = await etl(ctx.warehouse, { songs: SAMPLE_SONGS, logs: writeStrayCarriageReturnLogs(edge.dir) });
+        expect(report.stages[1]).toMatchObject({ rows: 2, rejected: 1 });
+        expect(await dump(ctx.warehouse, 'etl_rejects', ['line', 'reason'])).toEqual([[3, 'invalid JSON']]);
+      } finally {
+        await ctx.cleanup();
+      }
+    }
+  });
+
+  it.skipIf(!kinds.some((k) => k.name === 'postgres'))('gives a blank line and one reject in PostgreSQL', async () => {
+    const ctx = await kinds.find((k) => k.name === 'postgres')!.open();
+    try {
+      await createTables(ctx.warehouse);
+      const report = await etl(ctx.warehouse, { songs: SAMPLE_SONGS, logs: writeStrayCarriageReturnLogs(edge.dir) });
+      expect(report.stages[1]).toMatchObject({ rows: 2, rejected: 1 });
+      expect(await dump(ctx.warehouse, 'etl_rejects', ['line', 'reason'])).toEqual([[3, 'invalid JSON']]);
+    } finally {
+      await ctx.cleanup();
+    }
+  });
 });

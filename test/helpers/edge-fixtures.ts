@@ -138,5 +138,23 @@ export function writeEdgeFixtures(): EdgeFixtures {
   const half = Math.floor(EDGE_EVENTS.length / 2);
   writeFileSync(path.join(logs, '2018/11/2018-11-05-events.json'), EDGE_EVENTS.slice(0, half).join('\n'));
   writeFileSync(path.join(logs, '2018/11/2018-11-06-events.json'), EDGE_EVENTS.slice(half).join('\r\n') + '\r\n');
+  // A BOM, a byte that is not UTF-8 (read as U+FFFD), a form feed.
+  const odd = [event({ artist: 'bom first' }), event({ artist: 'latin1 ' }), event({ artist: 'ff\f' }), ''].join('\n');
+  const bytes = Buffer.from('\uFEFF' + odd, 'utf8');
+  const at = bytes.indexOf('latin1 ') + 'latin1 '.length;
+  writeFileSync(path.join(logs, '2018/11/2018-11-07-events.json'), Buffer.concat([bytes.subarray(0, at), Buffer.from([0xe9]), bytes.subarray(at)]));
   return { dir, songs, logs };
+}
+
+/**
+ * A log folder whose file holds a carriage return that does not end a line:
+ * one on a line of its own, one in the middle of a record (invalid JSON).
+ * Records are split on line feeds only, so these are a blank line and a reject.
+ */
+export function writeStrayCarriageReturnLogs(dir: string): string {
+  const logs = path.join(dir, 'stray_cr_logs');
+  mkdirSync(logs, { recursive: true });
+  const lines = [event({ artist: 'before' }), '\r', event({ artist: 'a' }).replace('"a"', '"a\rb"'), event({ artist: 'after' })];
+  writeFileSync(path.join(logs, 'stray-cr-events.json'), lines.join('\n'));
+  return logs;
 }
