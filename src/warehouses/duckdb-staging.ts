@@ -9,37 +9,42 @@ import {
 import { REJECT_RAW_LIMIT, type Column, type Table } from '../schema/tables.js';
 import { baseDialect } from './warehouse.js';
 
-/**
- * The coercion rules of `schema/coerce.ts`, as DuckDB SQL over raw records, so
- * that DuckDB's C++ JSON parser does the parsing and typing. `raw` is a table
- * `(file INTEGER, line BIGINT, raw VARCHAR)`; `files` maps `file` to its uri.
- * Returns the statements that fill the staging table and etl_rejects.
- */
 export interface DuckDBStagingOptions {
   /** Off sends every record through the full rules (tests compare both paths). Default on. */
   fastPath?: boolean;
 }
 
-export function duckdbStagingSql(
-  table: Table,
-  raw: string,
-  files: string,
-  options: DuckDBStagingOptions = {},
-): { typed: string; insert: string; rejects: string } {
+export interface DuckDBStagingSql {
+  /** Run in order: they fill the staging table and etl_rejects from the raw records. */
+  statements: string[];
+  /** One row `{ ok, bad }`: records loaded and rejected by the statements. */
+  counts: string;
+  /** Drops the scratch tables. */
+  cleanup: string;
+}
+
+/**
+ * The coercion rules of `schema/coerce.ts`, as DuckDB SQL over raw records, so
+ * that DuckDB's C++ JSON parser does the parsing and typing. `raw` is a table
+ * `(file INTEGER, line BIGINT, raw VARCHAR)`; `files` maps `file` to its uri.
+ * Records take the fast path when they can; the rest get the full rules, which
+ * also say why a record is rejected.
+ */
+export function duckdbStagingSql(table: Table, raw: string, files: string, options: DuckDBStagingOptions = {}): DuckDBStagingSql {
   const q = baseDialect.quoteString;
   const cols = table.columns.map((_, i) => `v${i}`).join(', ');
-  const { fast, clean } = fastPathSql(table, raw, options.fastPath ?? true);
+  const names = table.columns.map((c) => c.name).join(', ');
+  const fast = fastPathSql(table, raw, options.fastPath ?? true);
   const paths = table.columns.map((c) => q(`$."${c.name}"`)).join(', ');
   const fields = table.columns.map((c, i) => `j[${i + 1}] AS x${i}`).join(', ');
   const values = table.columns.map((c, i) => `${valueSql(c, `x${i}`)} AS v${i}`).join(',\n      ');
   const problems = table.columns.map((c, i) => problemSql(c, `x${i}`, `v${i}`)).join(',\n        ');
-  const typed = `
-CREATE OR REPLACE TEMP TABLE _typed AS
-WITH fast AS (${fast}
-), parsed AS (
+  const slow = `
+CREATE OR REPLACE TEMP TABLE _slow AS
+WITH parsed AS (
   SELECT file, line, raw, json_valid(raw) AS valid,
          CASE WHEN json_valid(raw) AND json_type(raw) = 'OBJECT' THEN json_extract(raw, [${paths}]) END AS j
-  FROM fast WHERE NOT ${clean}
+  FROM _fast WHERE NOT clean
 ), fields AS (
   SELECT file, line, raw, valid, j IS NOT NULL AS object, ${fields} FROM parsed
 ), typed AS (
@@ -53,15 +58,21 @@ SELECT file, line, raw,
             ELSE NULLIF(concat_ws('; ',
         ${problems}), '') END AS reason,
        ${cols}
-FROM typed
-UNION ALL
-SELECT file, line, raw, NULL AS reason, ${cols} FROM fast WHERE ${clean}`;
-  const names = table.columns.map((c) => c.name).join(', ');
-  const insert = `INSERT INTO ${table.name} (${names}) SELECT ${cols} FROM _typed WHERE reason IS NULL ORDER BY file, line`;
-  const rejects = `INSERT INTO etl_rejects (target_table, source, line, reason, raw)
+FROM typed`;
+  return {
+    statements: [
+      fast,
+      `INSERT INTO ${table.name} (${names}) SELECT ${cols} FROM _fast WHERE clean`,
+      slow,
+      `INSERT INTO ${table.name} (${names}) SELECT ${cols} FROM _slow WHERE reason IS NULL`,
+      `INSERT INTO etl_rejects (target_table, source, line, reason, raw)
 SELECT ${q(table.name)}, f.uri, t.line, t.reason, replace(left(t.raw, ${REJECT_RAW_LIMIT}), chr(0), chr(65533))
-FROM _typed t JOIN ${files} f USING (file) WHERE t.reason IS NOT NULL ORDER BY t.file, t.line`;
-  return { typed, insert, rejects };
+FROM _slow t JOIN ${files} f USING (file) WHERE t.reason IS NOT NULL ORDER BY t.file, t.line`,
+    ],
+    counts: `SELECT (SELECT count(*) FROM _fast WHERE clean) + (SELECT count(*) FROM _slow WHERE reason IS NULL) AS ok,
+       (SELECT count(*) FROM _slow WHERE reason IS NOT NULL) AS bad`,
+    cleanup: 'DROP TABLE IF EXISTS _fast; DROP TABLE IF EXISTS _slow',
+  };
 }
 
 /**
@@ -70,7 +81,7 @@ FROM _typed t JOIN ${files} f USING (file) WHERE t.reason IS NOT NULL ORDER BY t
  * JSON type (or is null or missing); then the typed values are exactly what the
  * full rules below would give, and only unclean records pay for them.
  */
-function fastPathSql(table: Table, raw: string, enabled: boolean): { fast: string; clean: string } {
+function fastPathSql(table: Table, raw: string, enabled: boolean): string {
   const q = baseDialect.quoteString;
   const paths = table.columns.map((c) => q(`$."${c.name}"`)).join(', ');
   const struct = JSON.stringify(
@@ -101,11 +112,16 @@ function fastPathSql(table: Table, raw: string, enabled: boolean): { fast: strin
     return `TRY_CAST(${v} AS ${sqlType})`;
   });
   for (const [i, c] of table.columns.entries()) if (c.required) checks.push(`${values[i]} IS NOT NULL`);
-  const fast = `
+  const clean = enabled ? `COALESCE(${checks.join('\n           AND ')}, false)` : 'false';
+  // The raw text is kept only for records that need the full rules.
+  return `
+CREATE OR REPLACE TEMP TABLE _fast AS
+SELECT file, line, clean, CASE WHEN clean THEN NULL ELSE raw END AS raw, ${values.map((_, i) => `CASE WHEN clean THEN v${i} END AS v${i}`).join(', ')}
+FROM (
   SELECT file, line, raw, ${values.map((v, i) => `${v} AS v${i}`).join(', ')},
-         COALESCE(${checks.join('\n           AND ')}, false) AS clean
-  FROM (SELECT file, line, raw, try(json_type(raw, [${paths}])) AS ty, try(json_transform(raw, ${q(struct)})) AS s FROM ${raw}) p`;
-  return { fast, clean: enabled ? 'clean' : 'false' };
+         ${clean} AS clean
+  FROM (SELECT file, line, raw, try(json_type(raw, [${paths}])) AS ty, try(json_transform(raw, ${q(struct)})) AS s FROM ${raw}) p
+) t`;
 }
 
 function usualJson(c: Column): 'string' | 'number' {

@@ -126,15 +126,11 @@ export class DuckDBWarehouse implements Warehouse {
     const result: StagingLoadResult = { rows: 0, rejected: 0, bytes: 0 };
     const progress = { records: 0, files: 0 };
     const typeAndInsert = async () => {
-      await this.execute(sql.typed);
-      const [counts] = await this.query<{ ok: number; bad: number }>(
-        `SELECT count(*) FILTER (WHERE reason IS NULL) AS ok, count(*) FILTER (WHERE reason IS NOT NULL) AS bad FROM _typed`,
-      );
-      await this.execute(sql.insert);
-      await this.execute(sql.rejects);
+      for (const statement of sql.statements) await this.execute(statement);
+      const [counts] = await this.query<{ ok: number; bad: number }>(sql.counts);
       result.rows += Number(counts?.ok ?? 0);
       result.rejected += Number(counts?.bad ?? 0);
-      await this.execute('DELETE FROM _raw; DROP TABLE IF EXISTS _typed');
+      await this.execute(`DELETE FROM _raw; ${sql.cleanup}`);
     };
 
     try {
@@ -176,7 +172,7 @@ export class DuckDBWarehouse implements Warehouse {
         input.onProgress?.({ records: progress.records, bytes: result.bytes, files: progress.files });
       }
     } finally {
-      await this.conn.run('DROP TABLE IF EXISTS _raw; DROP TABLE IF EXISTS _files; DROP TABLE IF EXISTS _typed').catch(() => undefined);
+      await this.conn.run(`DROP TABLE IF EXISTS _raw; DROP TABLE IF EXISTS _files; ${sql.cleanup}`).catch(() => undefined);
     }
     return result;
   }
@@ -200,13 +196,15 @@ export class DuckDBWarehouse implements Warehouse {
         'SELECT DISTINCT s.file_path AS uri FROM _csv_rejects r JOIN _csv_scans s USING (scan_id, file_id)',
       );
       const badUris = new Set(bad.map((b) => b.uri));
+      // Rows keep the files' line order (insertion order is preserved), so a
+      // line's number is its rowid minus its file's first rowid, plus one.
       await this.execute(`INSERT INTO _raw
-        SELECT f.file, l.line, l.raw
-        FROM (SELECT filename, raw, row_number() OVER (PARTITION BY filename ORDER BY rowid) AS line FROM _lines) l
+        SELECT f.file, l.rowid - s.first + 1 AS line, l.raw
+        FROM _lines l
+        JOIN (SELECT filename, min(rowid) AS first FROM _lines GROUP BY filename) s USING (filename)
         JOIN (SELECT file, uri FROM _files WHERE file >= ${offset} AND file < ${offset + files.length}) f ON f.uri = l.filename
-        WHERE l.raw IS NOT NULL AND trim(l.raw, ' \t\r') <> ''
-          AND l.filename NOT IN (SELECT file_path FROM _csv_scans WHERE (scan_id, file_id) IN (SELECT (scan_id, file_id) FROM _csv_rejects))
-        ORDER BY f.file, l.line`);
+        WHERE l.raw IS NOT NULL AND trim(l.raw, ' ' || chr(9) || chr(13)) <> ''
+          ${badUris.size > 0 ? `AND l.filename NOT IN (${[...badUris].map(baseQuote).join(', ')})` : ''}`);
       const [row] = await this.query<{ n: number }>('SELECT count(*) AS n FROM _raw');
       const leftOut = files.flatMap((f, i) => (badUris.has(f.uri) ? [i] : []));
       return { records: Number(row?.n ?? 0), leftOut };
