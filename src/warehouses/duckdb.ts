@@ -21,8 +21,8 @@ import { formatTimestampMs, normaliseBigint } from './values.js';
 import { baseDialect, dialect, type Row, type SqlValue, type StagingInput, type StagingLoadResult, type Warehouse } from './warehouse.js';
 
 const VECTOR_SIZE = 2048;
-/** Longest line DuckDB reads itself; files with longer lines are split in Node. */
-const MAX_LINE_BYTES = 64 << 20;
+/** Largest file DuckDB reads whole; larger ones are streamed through Node. */
+const MAX_FILE_BYTES = 512 << 20;
 
 export const duckdbDialect = dialect({
   name: 'duckdb',
@@ -136,7 +136,10 @@ export class DuckDBWarehouse implements Warehouse {
     try {
       for (const group of fileGroups(input.files, this.options.groupBytes ?? 256 << 20)) {
         const files = input.files.slice(group.from, group.to);
-        const local = this.options.readLocalFiles !== false && input.format === 'ndjson' && files.every((f) => input.source.localPath(f) !== undefined);
+        const local =
+          this.options.readLocalFiles !== false &&
+          input.format === 'ndjson' &&
+          files.every((f) => input.source.localPath(f) !== undefined && f.size <= MAX_FILE_BYTES);
         let n = 0;
         let nodeFiles = files.map((_, i) => i);
         if (local) {
@@ -178,38 +181,37 @@ export class DuckDBWarehouse implements Warehouse {
   }
 
   /**
-   * Reads local NDJSON files into `_raw`, one row per non-blank line, numbering
-   * lines per file. A file DuckDB cannot read as plain lines (invalid UTF-8, a
-   * line over the size limit) is left out and returned, for Node to split: it
-   * never fails on content. Errors are collected, not raised, because a failed
-   * statement would abort the load's transaction.
+   * Reads local NDJSON files into `_raw`, one row per non-blank line, with the
+   * same splitting rules as records.ts (LF ends a line; one CR before it and a
+   * BOM at the start of a file are dropped). Nothing here can fail on content,
+   * which matters because a failed statement would abort the load's
+   * transaction: a file that is not valid UTF-8 decodes to NULL and is returned
+   * in `leftOut`, for Node to split (it replaces bad bytes and loses nothing).
    */
   private async readLinesInDuckDB(files: readonly SourceFile[], offset: number): Promise<{ records: number; leftOut: number[] }> {
     const list = files.map((f) => baseQuote(f.uri)).join(', ');
+    const cr = 'chr(13)';
     try {
-      await this.execute(`DROP TABLE IF EXISTS _csv_rejects; DROP TABLE IF EXISTS _csv_scans;
-        CREATE OR REPLACE TEMP TABLE _lines AS
-        SELECT filename, raw FROM read_csv([${list}], columns = {'raw': 'VARCHAR'}, header = false, auto_detect = false,
-          delim = chr(1), quote = '', escape = '', filename = true, max_line_size = ${MAX_LINE_BYTES},
-          ignore_errors = true, store_rejects = true, rejects_table = '_csv_rejects', rejects_scan = '_csv_scans')`);
-      const bad = await this.query<{ uri: string }>(
-        'SELECT DISTINCT s.file_path AS uri FROM _csv_rejects r JOIN _csv_scans s USING (scan_id, file_id)',
-      );
-      const badUris = new Set(bad.map((b) => b.uri));
-      // Rows keep the files' line order (insertion order is preserved), so a
-      // line's number is its rowid minus its file's first rowid, plus one.
+      await this.execute(`CREATE OR REPLACE TEMP TABLE _texts AS
+        SELECT f.file, t.text
+        FROM (SELECT filename, try(decode(content)) AS text FROM read_blob([${list}])) t
+        JOIN (SELECT file, uri FROM _files WHERE file >= ${offset} AND file < ${offset + files.length}) f ON f.uri = t.filename`);
       await this.execute(`INSERT INTO _raw
-        SELECT f.file, l.rowid - s.first + 1 AS line, l.raw
-        FROM _lines l
-        JOIN (SELECT filename, min(rowid) AS first FROM _lines GROUP BY filename) s USING (filename)
-        JOIN (SELECT file, uri FROM _files WHERE file >= ${offset} AND file < ${offset + files.length}) f ON f.uri = l.filename
-        WHERE l.raw IS NOT NULL AND trim(l.raw, ' ' || chr(9) || chr(13)) <> ''
-          ${badUris.size > 0 ? `AND l.filename NOT IN (${[...badUris].map(baseQuote).join(', ')})` : ''}`);
+        SELECT file, line, raw FROM (
+          SELECT file, line,
+                 CASE WHEN line = 1 AND starts_with(r, chr(65279)) THEN r[2:] ELSE r END AS raw
+          FROM (
+            SELECT file, line, CASE WHEN ends_with(l, ${cr}) THEN left(l, length(l) - 1) ELSE l END AS r
+            FROM (SELECT file, unnest(parts) AS l, generate_subscripts(parts, 1) AS line
+                  FROM (SELECT file, string_split(text, chr(10)) AS parts FROM _texts WHERE text IS NOT NULL))
+          )
+        )
+        WHERE trim(raw, ' ' || chr(9) || ${cr}) <> ''`);
       const [row] = await this.query<{ n: number }>('SELECT count(*) AS n FROM _raw');
-      const leftOut = files.flatMap((f, i) => (badUris.has(f.uri) ? [i] : []));
-      return { records: Number(row?.n ?? 0), leftOut };
+      const undecoded = await this.query<{ file: number }>('SELECT file FROM _texts WHERE text IS NULL');
+      return { records: Number(row?.n ?? 0), leftOut: undecoded.map((u) => Number(u.file) - offset) };
     } finally {
-      await this.execute('DROP TABLE IF EXISTS _lines; DROP TABLE IF EXISTS _csv_rejects; DROP TABLE IF EXISTS _csv_scans');
+      await this.execute('DROP TABLE IF EXISTS _texts');
     }
   }
 
