@@ -99,7 +99,17 @@ export function testWarehouses(): TestWarehouse[] {
 /** Every row of a table as arrays of values in column order, sorted in JS (collation-independent). */
 export async function dump(wh: Warehouse, table: string, columns: readonly string[]): Promise<unknown[][]> {
   const rows = await wh.query(`SELECT ${columns.join(', ')} FROM ${table}`);
-  const arrays = rows.map((r) => Object.values(r));
-  const key = (v: unknown[]) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
-  return arrays.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+  const keyed = rows.map((r) => {
+    const values = Object.values(r);
+    return { values, key: rowKey(values) };
+  });
+  keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return keyed.map((k) => k.values);
+}
+
+/** A row as text that tells every value apart (bigint, -0, Infinity and NaN included). */
+export function rowKey(values: readonly unknown[]): string {
+  return JSON.stringify(values, (_k, x: unknown) =>
+    typeof x === 'bigint' ? `${x}n` : typeof x === 'number' && (!Number.isFinite(x) || Object.is(x, -0)) ? `${Object.is(x, -0) ? '-0' : x}` : x,
+  );
 }

@@ -1,0 +1,175 @@
+/**
+ * A run killed with SIGKILL in the middle of a staging load leaves every table
+ * as it was last committed, and the next etl gives exactly the tables of a
+ * clean run. The run goes in a child process (Node on a build of src/), on an
+ * input large enough that the load takes a few seconds.
+ */
+import { spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { WarehouseTarget } from '../src/config.js';
+import { createTables, etl } from '../src/pipeline.js';
+import { ALL_TABLES } from '../src/schema/tables.js';
+import { DuckDBWarehouse } from '../src/warehouses/duckdb.js';
+import { PostgresWarehouse } from '../src/warehouses/postgres.js';
+import type { Warehouse } from '../src/warehouses/warehouse.js';
+import { SAMPLE_LOGS, SAMPLE_SONGS } from './helpers/oracle.js';
+import { ensureTestDist } from './helpers/test-dist.js';
+import { TEST_PG, dropSchema, testWarehouses, uniqueSchema } from './warehouses.js';
+
+/** Copies of the sample's 30 log files: 10 × 8,056 = 80,560 events, 38 MB. */
+const COPIES = 10;
+const CHILD = path.resolve(import.meta.dirname, 'helpers/crash-child.mjs');
+
+type Tables = Record<string, { rows: number; md5: string }>;
+type ChildEvent = { type: 'stage-start' | 'progress' | 'done'; stage?: string; records?: number; rss?: number };
+
+let dir: string;
+let logs: string;
+let dist: string;
+
+beforeAll(() => {
+  dist = ensureTestDist(['index.js', 'warehouses/postgres.js', 'warehouses/duckdb.js']);
+  dir = mkdtempSync(path.join(os.tmpdir(), 'sparkify-crash-'));
+  logs = path.join(dir, 'log_data');
+  for (let i = 0; i < COPIES; i++) cpSync(SAMPLE_LOGS, path.join(logs, `copy-${String(i).padStart(2, '0')}`), { recursive: true });
+}, 120_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/**
+ * Every table as its row count and a hash of its sorted rows, computed by the
+ * warehouse itself (fetching and comparing 80,000-row tables in JS is slow).
+ * Hashes compare runs on the same warehouse, never across warehouses.
+ */
+async function dumpAll(wh: Warehouse): Promise<Tables> {
+  const out: Tables = {};
+  for (const t of ALL_TABLES) {
+    const sql =
+      wh.kind === 'duckdb'
+        ? `SELECT COUNT(*) AS n, md5(COALESCE(string_agg(CAST(t AS VARCHAR), chr(10) ORDER BY CAST(t AS VARCHAR)), '')) AS h FROM ${t.name} t`
+        : `SELECT COUNT(*) AS n, md5(COALESCE(string_agg(t::text, E'\\n' ORDER BY t::text COLLATE "C"), '')) AS h FROM ${t.name} t`;
+    const [row] = await wh.query<{ n: number; h: string }>(sql);
+    out[t.name] = { rows: Number(row!.n), md5: row!.h };
+  }
+  return out;
+}
+
+/**
+ * Starts the child's etl and kills it with SIGKILL once `killWhen` says so.
+ * Resolves with what it printed, after it is gone.
+ */
+async function runAndKill(target: WarehouseTarget, killWhen: (e: ChildEvent) => boolean | Promise<boolean>): Promise<ChildEvent[]> {
+  const child = spawn(process.execPath, [CHILD, dist, JSON.stringify(target), SAMPLE_SONGS, logs], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const events: ChildEvent[] = [];
+  let killed = false;
+  for await (const line of createInterface({ input: child.stdout })) {
+    const e = JSON.parse(line) as ChildEvent;
+    events.push(e);
+    if (!killed && (await killWhen(e))) {
+      killed = true;
+      child.kill('SIGKILL');
+    }
+  }
+  const { signal } = await exited;
+  expect(signal, `the child ended on its own before it was killed:\n${stderr}`).toBe('SIGKILL');
+  expect(events.some((e) => e.type === 'done')).toBe(false);
+  return events;
+}
+
+const kinds = new Set(testWarehouses().map((k) => k.name));
+
+describe.skipIf(!kinds.has('postgres'))('postgres: SIGKILL in the middle of a COPY', () => {
+  const schema = uniqueSchema('sparkify_crash');
+  let wh: PostgresWarehouse;
+  afterAll(async () => {
+    await wh?.close();
+    await dropSchema(schema);
+  });
+
+  it('keeps the last committed tables, and the next etl gives those of a clean run', async () => {
+    wh = await PostgresWarehouse.open(TEST_PG, { schema });
+    await createTables(wh);
+    await etl(wh, { songs: SAMPLE_SONGS, logs });
+    const clean = await dumpAll(wh);
+    expect(clean.staging_events!.rows).toBe(COPIES * 8056);
+
+    let copying = false;
+    const events = await runAndKill({ kind: 'postgres', connection: TEST_PG, schema }, async (e) => {
+      if (e.type !== 'progress' || e.stage !== 'load staging_events' || (e.records ?? 0) < 20_000) return false;
+      // The child's COPY is running on the server right now.
+      const active = await wh.query(
+        `SELECT COUNT(*) AS n FROM pg_stat_activity WHERE application_name = 'sparkify' AND pid <> pg_backend_pid() AND query LIKE 'COPY staging_events%' AND state = 'active'`,
+      );
+      copying = active[0]?.n === 1;
+      return true;
+    });
+    expect(copying).toBe(true);
+    const last = events.filter((e) => e.type === 'progress').at(-1)!;
+    expect(last.records).toBeLessThan(COPIES * 8056);
+
+    // The server rolls the dead session back and frees its lock as soon as it sees the socket close.
+    await waitForLock(wh);
+    expect(await dumpAll(wh)).toEqual(clean);
+    await etl(wh, { songs: SAMPLE_SONGS, logs });
+    expect(await dumpAll(wh)).toEqual(clean);
+  });
+});
+
+describe.skipIf(!kinds.has('duckdb'))('duckdb: SIGKILL in the middle of a staging load', () => {
+  let file: string;
+  beforeAll(() => {
+    file = path.join(dir, 'crash.duckdb');
+  });
+
+  it('keeps the last committed tables, and the next etl gives those of a clean run', async () => {
+    let wh = await DuckDBWarehouse.open(file);
+    let clean: Tables;
+    try {
+      await createTables(wh);
+      await etl(wh, { songs: SAMPLE_SONGS, logs });
+      clean = await dumpAll(wh);
+    } finally {
+      await wh.close();
+    }
+
+    let started = 0;
+    await runAndKill({ kind: 'duckdb', path: file }, async (e) => {
+      if (e.type === 'stage-start' && e.stage === 'load staging_events') started = performance.now();
+      if (!started) return false;
+      // DuckDB reports progress per group of files; kill a little while into the load.
+      await new Promise((r) => setTimeout(r, Math.max(0, 150 - (performance.now() - started))));
+      return true;
+    });
+
+    wh = await DuckDBWarehouse.open(file);
+    try {
+      expect(await dumpAll(wh)).toEqual(clean);
+      await etl(wh, { songs: SAMPLE_SONGS, logs });
+      expect(await dumpAll(wh)).toEqual(clean);
+    } finally {
+      await wh.close();
+    }
+  });
+});
+
+/** Waits until the warehouse's lock is free (a killed holder's session may take a moment to end). */
+async function waitForLock(wh: Warehouse, timeoutMs = 10_000): Promise<void> {
+  const until = performance.now() + timeoutMs;
+  for (;;) {
+    try {
+      await (await wh.lock())();
+      return;
+    } catch (err) {
+      if (performance.now() > until) throw err;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
