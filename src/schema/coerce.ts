@@ -53,38 +53,47 @@ export function missingReason(column: Column): string {
 
 /** Coerces one parsed JSON value to a column's type. */
 export function coerceValue(column: Column, value: unknown): Coerced {
-  if (value === undefined || value === null) return { ok: true, value: null };
-  const ok = (v: string | number | null): Coerced => ({ ok: true, value: v });
-  const bad = (): Coerced => ({ ok: false, reason: badValueReason(column, JSON.stringify(value)) });
+  const v = coerceField(column, value);
+  return v instanceof Rejected ? { ok: false, reason: v.reason } : { ok: true, value: v };
+}
+
+/** A field that cannot be coerced; a class, so the common path allocates nothing per field. */
+class Rejected {
+  constructor(readonly reason: string) {}
+}
+
+function coerceField(column: Column, value: unknown): string | number | null | Rejected {
+  if (value === undefined || value === null) return null;
   switch (column.type) {
     case 'text':
-      if (typeof value === 'string') return value.includes('\0') ? { ok: false, reason: nulReason(column) } : ok(value);
-      if (typeof value === 'number') return ok(numberText(value));
-      if (typeof value === 'boolean') return ok(String(value));
-      return bad();
+      if (typeof value === 'string') return value.includes('\0') ? new Rejected(nulReason(column)) : value;
+      if (typeof value === 'number') return numberText(value);
+      if (typeof value === 'boolean') return String(value);
+      break;
     case 'integer':
     case 'bigint': {
       let n: number;
       if (typeof value === 'number') n = value;
       else if (typeof value === 'string') {
-        if (value === '') return ok(null);
-        if (!INTEGER_TEXT.test(value)) return bad();
+        if (value === '') return null;
+        if (!INTEGER_TEXT.test(value)) break;
         n = Number(value);
-      } else return bad();
-      if (!Number.isInteger(n)) return bad();
-      if (column.type === 'integer' ? n < INT32_MIN || n > INT32_MAX : !Number.isSafeInteger(n)) return bad();
-      return ok(n + 0); // -0 → 0
+      } else break;
+      if (!Number.isInteger(n)) break;
+      if (column.type === 'integer' ? n < INT32_MIN || n > INT32_MAX : !Number.isSafeInteger(n)) break;
+      return n + 0; // -0 → 0
     }
     case 'double':
-      if (typeof value === 'number') return ok(value + 0);
+      if (typeof value === 'number') return value + 0;
       if (typeof value === 'string') {
-        if (value === '') return ok(null);
-        return NUMBER_TEXT.test(value) ? ok(Number(value) + 0) : bad();
+        if (value === '') return null;
+        if (NUMBER_TEXT.test(value)) return Number(value) + 0;
       }
-      return bad();
+      break;
     case 'timestamp':
-      return bad();
+      break;
   }
+  return new Rejected(badValueReason(column, JSON.stringify(value)));
 }
 
 /**
@@ -132,10 +141,10 @@ export function coerceRecord(table: Table, text: string): CoercedRecord {
   const values: (string | number | null)[] = [];
   let reasons: string[] | undefined;
   for (const column of table.columns) {
-    const c = coerceValue(column, record[column.name]);
-    if (!c.ok) (reasons ??= []).push(c.reason);
-    else if (c.value === null && column.required) (reasons ??= []).push(missingReason(column));
-    else values.push(c.value);
+    const v = coerceField(column, record[column.name]);
+    if (v instanceof Rejected) (reasons ??= []).push(v.reason);
+    else if (v === null && column.required) (reasons ??= []).push(missingReason(column));
+    else values.push(v);
   }
   return reasons ? { ok: false, reason: reasons.join('; ') } : { ok: true, values };
 }
