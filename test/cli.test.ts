@@ -1,13 +1,13 @@
 /**
  * End to end: spawns the built `sparkify` binary and checks exit codes and output.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, ensureBuilt } from './helpers/build.js';
-import { FIXTURES, expected } from './helpers/oracle.js';
+import { FIXTURES, SAMPLE_LOGS, SAMPLE_SONGS, expected } from './helpers/oracle.js';
 import { testWarehouses } from './warehouses.js';
 
 let cwd: string;
@@ -20,6 +20,19 @@ function sparkify(args: string[], env: Record<string, string> = {}, dir = cwd) {
     timeout: 120_000,
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Like `sparkify`, without blocking this process (which may be serving s3rver to the child). */
+function sparkifyAsync(args: string[], env: Record<string, string> = {}, dir = cwd): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: dir, env: { PATH: process.env.PATH, HOME: process.env.HOME, CI: 'true', ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
 }
 
 beforeAll(() => {
@@ -129,3 +142,31 @@ for (const kind of testWarehouses()) {
     });
   });
 }
+
+describe('sparkify CLI with s3:// sources (s3rver: a real S3-API server on loopback)', () => {
+  it('builds the same star schema from s3:// as from the bundled folders, with no SDK noise on stderr', async () => {
+    const { startS3rver, S3RVER_CREDENTIALS } = await import('./helpers/s3rver.js');
+    const s3 = await startS3rver({ buckets: ['sparkify'] });
+    try {
+      await s3.uploadFolder(SAMPLE_SONGS, 'sparkify', 'song_data');
+      await s3.uploadFolder(SAMPLE_LOGS, 'sparkify', 'log_data');
+      const env = { AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey };
+      const r = await sparkifyAsync(
+        ['run', '--warehouse', 's3.duckdb', '--songs', 's3://sparkify/song_data', '--logs', 's3://sparkify/log_data', '--s3-endpoint', s3.endpoint, '--region', 'us-east-1'],
+        env,
+      );
+      expect(r.code).toBe(0);
+      expect(r.stderr).not.toMatch(/warning|deprecat|NodeVersion|AWS SDK/i);
+      expect(r.stderr).toMatch(/✓ load staging_events\s+[\d.]+ s\s+8,056 rows from 30 files/);
+      const counts = sparkify(['counts', '--json', '--warehouse', 's3.duckdb']);
+      expect(JSON.parse(counts.stdout)).toEqual(expected().counts);
+
+      const missing = await sparkifyAsync(['etl', '--warehouse', 's3.duckdb', '--logs', 's3://no-such-bucket/log_data', '--s3-endpoint', s3.endpoint, '--region', 'us-east-1'], env);
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toMatch(/S3_BUCKET_NOT_FOUND.*no-such-bucket/);
+      expect(missing.stderr).not.toMatch(/warning|deprecat/i);
+    } finally {
+      await s3.stop();
+    }
+  });
+});
