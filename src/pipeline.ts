@@ -139,6 +139,7 @@ async function loadStage(wh: Warehouse, table: Table, source: Source, format: Re
         files,
         format,
         jsonPaths: table === stagingEvents ? options.logJsonPath : undefined,
+        maxRejects: options.maxRejects,
         onProgress: (p) => options.onEvent?.({ type: 'progress', stage: name, ...p, totalFiles: files.length }),
       });
       if (options.maxRejects !== undefined && r.rejected > options.maxRejects) {

@@ -8,8 +8,8 @@ export function dropTableSql(table: Table): string {
 
 /** `CREATE TABLE` for one table in one dialect. */
 export function createTableSql(table: Table, d: SqlDialect): string {
-  const cols = table.columns.map((c) => `  ${c.name} ${d.typeName(c.type)}${c.notNull ? ' NOT NULL' : ''}`);
-  if (d.declaresPrimaryKeys && table.primaryKey) cols.push(`  PRIMARY KEY (${table.primaryKey.join(', ')})`);
+  const cols = table.columns.map((c) => `  ${d.columnName(c.name)} ${d.typeName(c.type, c)}${c.notNull ? ' NOT NULL' : ''}`);
+  if (d.declaresPrimaryKeys && table.primaryKey) cols.push(`  PRIMARY KEY (${table.primaryKey.map((n) => d.columnName(n)).join(', ')})`);
   const attrs = d.tableAttributes(table);
   return `CREATE TABLE ${table.name} (\n${cols.join(',\n')}\n)${attrs ? `\n${attrs}` : ''}`;
 }

@@ -1,4 +1,4 @@
-import type { ColumnType, Table } from '../schema/tables.js';
+import type { Column, ColumnType, Table } from '../schema/tables.js';
 import type { Source, SourceFile } from '../sources/source.js';
 import type { RecordFormat } from '../sources/records.js';
 
@@ -47,6 +47,11 @@ export interface StagingInput {
   onProgress?: (progress: { records: number; bytes: number; files: number }) => void;
   /** Extra options a warehouse may honour (e.g. Redshift's JSONPaths file). */
   jsonPaths?: string;
+  /**
+   * The pipeline's reject limit (it fails the load past it). A warehouse that
+   * loads in bulk may stop early with it (Redshift's COPY MAXERROR).
+   */
+  maxRejects?: number;
 }
 
 export interface StagingLoadResult {
@@ -61,13 +66,16 @@ export interface StagingLoadResult {
  */
 export interface SqlDialect {
   readonly name: string;
-  typeName(type: ColumnType): string;
+  /** The SQL type of a column; `column` carries per-column facts such as `maxBytes`. */
+  typeName(type: ColumnType, column?: Column): string;
   /** An expression turning epoch milliseconds (BIGINT) into a UTC TIMESTAMP, keeping milliseconds. */
   epochMsToTimestamp(expr: string): string;
   /** Whether PRIMARY KEY constraints are declared in DDL. */
   readonly declaresPrimaryKeys: boolean;
   /** Text after the column list of CREATE TABLE (distribution, sort keys). */
   tableAttributes(table: Table): string;
+  /** A column name as written in DDL: plain, or quoted where the dialect reserves the word. */
+  columnName(name: string): string;
   /** Quotes an identifier. */
   quoteIdent(name: string): string;
   /** Quotes a string literal. */
@@ -96,6 +104,9 @@ export const baseDialect: SqlDialect = {
   declaresPrimaryKeys: true,
   tableAttributes() {
     return '';
+  },
+  columnName(name) {
+    return name;
   },
   quoteIdent(name) {
     return `"${name.replace(/"/g, '""')}"`;
