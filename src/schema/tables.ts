@@ -18,6 +18,11 @@ export interface Column {
    * whose fields all have their usual JSON type take the fast path in DuckDB.
    */
   json?: 'string' | 'number';
+  /**
+   * Text only: the longest value in bytes of UTF-8 that a warehouse with sized
+   * text types must hold (Redshift's VARCHAR(n) counts bytes). See TEXT_BYTES.
+   */
+  maxBytes?: number;
 }
 
 export interface Table {
@@ -34,7 +39,30 @@ export type StagingTableName = 'staging_events' | 'staging_songs';
 export type StarTableName = 'songplays' | 'users' | 'songs' | 'artists' | 'time';
 export type TableName = StagingTableName | StarTableName | 'etl_rejects';
 
+/**
+ * Sizes of text columns in bytes (Redshift's VARCHAR(n) counts bytes, not
+ * characters). On the sample the longest values are 159 bytes (a song title
+ * whose accented letters are double-encoded UTF-8, 4 bytes each) and 139 (a
+ * user agent). Free text from the Million Song Dataset (titles, artist names,
+ * locations) and user agents get 1024 bytes: 256 characters even if every one
+ * took 4 bytes. Ids are 18 ASCII characters; codes (level, gender, method) a
+ * few. A longer value is rejected at load with its file and line, never cut;
+ * and a star column is never narrower than the staging column it is made
+ * from, so the transform cannot fail on length.
+ */
+const TEXT_BYTES = {
+  freeText: 1024,
+  personName: 256,
+  cityName: 512,
+  id: 64,
+  code: 16,
+  word: 64,
+  /** Redshift's largest VARCHAR. */
+  max: 65535,
+} as const;
+
 const text = (name: string, extra: Partial<Column> = {}): Column => ({ name, type: 'text', ...extra });
+const sized = (name: string, maxBytes: number, extra: Partial<Column> = {}): Column => text(name, { maxBytes, ...extra });
 const int = (name: string, extra: Partial<Column> = {}): Column => ({ name, type: 'integer', ...extra });
 const double = (name: string, extra: Partial<Column> = {}): Column => ({ name, type: 'double', ...extra });
 
@@ -46,23 +74,23 @@ export const stagingEvents: Table = {
   name: 'staging_events',
   role: 'staging',
   columns: [
-    text('artist'),
-    text('auth'),
-    text('firstName'),
-    text('gender'),
+    sized('artist', TEXT_BYTES.freeText),
+    sized('auth', TEXT_BYTES.word),
+    sized('firstName', TEXT_BYTES.personName),
+    sized('gender', TEXT_BYTES.code),
     int('itemInSession'),
-    text('lastName'),
+    sized('lastName', TEXT_BYTES.personName),
     double('length'),
-    text('level'),
-    text('location'),
-    text('method'),
-    text('page'),
+    sized('level', TEXT_BYTES.code),
+    sized('location', TEXT_BYTES.cityName),
+    sized('method', TEXT_BYTES.code),
+    sized('page', TEXT_BYTES.word),
     double('registration'),
     int('sessionId'),
-    text('song'),
+    sized('song', TEXT_BYTES.freeText),
     int('status'),
     { name: 'ts', type: 'bigint', required: true },
-    text('userAgent'),
+    sized('userAgent', TEXT_BYTES.freeText),
     int('userId', { json: 'string' }),
   ],
   distribution: { style: 'even' },
@@ -74,13 +102,13 @@ export const stagingSongs: Table = {
   role: 'staging',
   columns: [
     int('num_songs'),
-    text('artist_id', { required: true }),
+    sized('artist_id', TEXT_BYTES.id, { required: true }),
     double('artist_latitude'),
     double('artist_longitude'),
-    text('artist_location'),
-    text('artist_name'),
-    text('song_id', { required: true }),
-    text('title'),
+    sized('artist_location', TEXT_BYTES.freeText),
+    sized('artist_name', TEXT_BYTES.freeText),
+    sized('song_id', TEXT_BYTES.id, { required: true }),
+    sized('title', TEXT_BYTES.freeText),
     double('duration'),
     int('year'),
   ],
@@ -94,12 +122,12 @@ export const songplays: Table = {
     { name: 'songplay_id', type: 'bigint', notNull: true },
     { name: 'start_time', type: 'timestamp', notNull: true },
     int('user_id'),
-    text('level'),
-    text('song_id'),
-    text('artist_id'),
+    sized('level', TEXT_BYTES.code),
+    sized('song_id', TEXT_BYTES.id),
+    sized('artist_id', TEXT_BYTES.id),
     int('session_id'),
-    text('location'),
-    text('user_agent'),
+    sized('location', TEXT_BYTES.cityName),
+    sized('user_agent', TEXT_BYTES.freeText),
   ],
   primaryKey: ['songplay_id'],
   // Plays join songs far more often than any other dimension, and analysts filter by time.
@@ -110,7 +138,13 @@ export const songplays: Table = {
 export const users: Table = {
   name: 'users',
   role: 'dimension',
-  columns: [int('user_id', { notNull: true }), text('first_name'), text('last_name'), text('gender'), text('level')],
+  columns: [
+    int('user_id', { notNull: true }),
+    sized('first_name', TEXT_BYTES.personName),
+    sized('last_name', TEXT_BYTES.personName),
+    sized('gender', TEXT_BYTES.code),
+    sized('level', TEXT_BYTES.code),
+  ],
   primaryKey: ['user_id'],
   distribution: { style: 'all' },
   sortKey: ['user_id'],
@@ -119,7 +153,13 @@ export const users: Table = {
 export const songs: Table = {
   name: 'songs',
   role: 'dimension',
-  columns: [text('song_id', { notNull: true }), text('title'), text('artist_id'), int('year'), double('duration')],
+  columns: [
+    sized('song_id', TEXT_BYTES.id, { notNull: true }),
+    sized('title', TEXT_BYTES.freeText),
+    sized('artist_id', TEXT_BYTES.id),
+    int('year'),
+    double('duration'),
+  ],
   primaryKey: ['song_id'],
   distribution: { style: 'key', key: 'song_id' },
   sortKey: ['song_id'],
@@ -128,7 +168,13 @@ export const songs: Table = {
 export const artists: Table = {
   name: 'artists',
   role: 'dimension',
-  columns: [text('artist_id', { notNull: true }), text('name'), text('location'), double('latitude'), double('longitude')],
+  columns: [
+    sized('artist_id', TEXT_BYTES.id, { notNull: true }),
+    sized('name', TEXT_BYTES.freeText),
+    sized('location', TEXT_BYTES.freeText),
+    double('latitude'),
+    double('longitude'),
+  ],
   primaryKey: ['artist_id'],
   distribution: { style: 'all' },
   sortKey: ['artist_id'],
@@ -156,11 +202,12 @@ export const etlRejects: Table = {
   name: 'etl_rejects',
   role: 'meta',
   columns: [
-    text('target_table', { notNull: true }),
-    text('source', { notNull: true }),
+    sized('target_table', TEXT_BYTES.word, { notNull: true }),
+    // An S3 URI: a 63-byte bucket name and a key of up to 1024 bytes.
+    sized('source', 2048, { notNull: true }),
     { name: 'line', type: 'bigint' },
-    text('reason', { notNull: true }),
-    text('raw'),
+    sized('reason', 4096, { notNull: true }),
+    sized('raw', TEXT_BYTES.max),
   ],
   distribution: { style: 'even' },
 };
