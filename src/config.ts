@@ -38,6 +38,8 @@ export type WarehouseTarget =
       dataApi?: { clusterIdentifier?: string; workgroupName?: string; database: string; dbUser?: string; secretArn?: string };
       schema: string;
       region?: string;
+      /** The role Redshift assumes to read S3 in COPY (`[IAM_ROLE] ARN`); the cluster's default role when absent. */
+      iamRoleArn?: string;
     };
 
 export interface Config {
@@ -174,7 +176,10 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadConfigResult {
     issues.push({ where: schemaSrc?.where ?? 'schema', message: `"${schema}" is not a plain SQL identifier (letters, digits, _; not starting with a digit)` });
   }
   const target = pick(fromFlag('warehouse', flags.warehouse), fromEnv('SPARKIFY_WAREHOUSE'), fromFile('WAREHOUSE', 'TARGET'));
-  const warehouse = resolveWarehouse(target, { fromFile, fromEnv, pick, issues, cwd, schema, region: region?.value });
+  const iamRoleArn = fromEnv('SPARKIFY_IAM_ROLE_ARN')?.value ?? fromFile('IAM_ROLE', 'ARN')?.value;
+  const resolved = resolveWarehouse(target, { fromFile, fromEnv, pick, issues, cwd, schema, region: region?.value });
+  // COPY needs the role; only add the key when there is one, so targets compare as before.
+  const warehouse = resolved?.kind === 'redshift' && iamRoleArn ? { ...resolved, iamRoleArn } : resolved;
 
   if (issues.length > 0) return { issues };
   return {
@@ -184,7 +189,7 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadConfigResult {
       songs: resolveLocation(songs, path.join(SAMPLE_DIR, 'song_data')),
       logs: resolveLocation(logs, path.join(SAMPLE_DIR, 'log_data')),
       logJsonPath: logJsonPath?.value,
-      iamRoleArn: fromEnv('SPARKIFY_IAM_ROLE_ARN')?.value ?? fromFile('IAM_ROLE', 'ARN')?.value,
+      iamRoleArn,
       aws: { region: region?.value, s3Endpoint: s3Endpoint?.value, profile: env.AWS_PROFILE || undefined },
       load: { maxRejects, matchedOnly },
       file: { path: cfgPath && existsSync(cfgPath) ? cfgPath : undefined, sections },
