@@ -264,6 +264,13 @@ describe.skipIf(!enabled)('postgres: concurrent runs', () => {
     expect((await first).counts.songplays).toBe(6820);
   });
 
+  it('says so when the schema was dropped under it', async () => {
+    const gone = `${schema}_gone`;
+    const wh = await open(gone);
+    await dropSchema(gone);
+    await expect(wh.lock()).rejects.toMatchObject({ code: 'WAREHOUSE_NOT_READY', message: expect.stringContaining(`Schema ${gone} no longer exists`) });
+  });
+
   it('frees the lock when the holder goes away without releasing it', async () => {
     const a = await open();
     const b = await open();

@@ -7,14 +7,15 @@ import { readRecords } from '../sources/records.js';
 import { CopyIn, copyLine } from './postgres-copy.js';
 import { classifyConnectError, classifyPgError, type PgWhere } from './postgres-errors.js';
 import { pgTypes } from './postgres-types.js';
-import { dialect, type Row, type SqlDialect, type StagingInput, type StagingLoadResult, type Warehouse } from './warehouse.js';
+import { baseDialect, dialect, type Row, type SqlDialect, type StagingInput, type StagingLoadResult, type Warehouse } from './warehouse.js';
 
 export const postgresDialect = dialect({
   name: 'postgres',
   typeName(type) {
     // Text compares byte by byte (as in DuckDB) whatever the database's
     // collation, so ORDER BY in the transforms picks the same rows everywhere.
-    return type === 'text' ? 'VARCHAR COLLATE "C"' : type === 'double' ? 'DOUBLE PRECISION' : type.toUpperCase();
+    const name = baseDialect.typeName(type);
+    return type === 'text' ? `${name} COLLATE "C"` : name;
   },
 });
 
@@ -76,6 +77,7 @@ export class PostgresWarehouse implements Warehouse {
   protected async setUpSession(): Promise<void> {
     const schema = this.where.schema;
     const q = this.dialect.quoteString;
+    // extra_float_digits = 3 makes the server print the shortest text that reads back as the same double.
     await this.execute(`SET TIME ZONE 'UTC'; SET extra_float_digits = 3; SET client_min_messages = warning`);
     const [found] = await this.query<{ usable: boolean }>(
       `SELECT has_schema_privilege(oid, 'USAGE') AS usable FROM pg_namespace WHERE nspname = ${q(schema)}`,
@@ -124,6 +126,7 @@ export class PostgresWarehouse implements Warehouse {
     const result: StagingLoadResult = { rows: 0, rejected: 0, bytes: 0 };
     let rejects: string[] = [];
     let records = 0;
+    let files = 0;
     let copy: CopyIn | undefined;
     try {
       copy = this.copyIn(rowsSql);
@@ -144,7 +147,8 @@ export class PostgresWarehouse implements Warehouse {
         }
         if (out.length > 0) await copy.write(out);
         records += n;
-        input.onProgress?.({ records, bytes: result.bytes, files: n > 0 ? batch.file[n - 1]! + 1 : 0 });
+        if (n > 0) files = batch.file[n - 1]! + 1;
+        input.onProgress?.({ records, bytes: result.bytes, files });
         if (rejects.length >= REJECT_BATCH) {
           const c = copy;
           copy = undefined;
@@ -171,7 +175,12 @@ export class PostgresWarehouse implements Warehouse {
   async lock(): Promise<() => Promise<void>> {
     const q = this.dialect.quoteString;
     const key = `${LOCK_CLASS}, (SELECT oid::int FROM pg_namespace WHERE nspname = ${q(this.where.schema)})`;
-    const [row] = await this.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock(${key}) AS ok`);
+    const [row] = await this.query<{ ok: boolean | null }>(`SELECT pg_try_advisory_lock(${key}) AS ok`);
+    if (row?.ok === null) {
+      throw new SparkifyError('WAREHOUSE_NOT_READY', `Schema ${this.where.schema} no longer exists on ${this.where.host}:${this.where.port}/${this.where.database}.`, {
+        hint: 'Someone dropped it while sparkify was connected; run the command again to create it, then `sparkify create-tables`.',
+      });
+    }
     if (!row?.ok) throw await this.lockedError();
     let released = false;
     return async () => {
