@@ -1,11 +1,9 @@
 import pg from 'pg';
 import type { PostgresConnection } from '../config.js';
 import { SparkifyError } from '../errors.js';
-import { coerceRecord, rejectRawText } from '../schema/coerce.js';
 import type { Table } from '../schema/tables.js';
-import { readRecords } from '../sources/records.js';
-import { CopyIn, copyLine } from './postgres-copy.js';
 import { classifyConnectError, classifyPgError, type PgWhere } from './postgres-errors.js';
+import { copyStaging } from './postgres-staging.js';
 import { pgTypes } from './postgres-types.js';
 import { baseDialect, dialect, type Row, type SqlDialect, type StagingInput, type StagingLoadResult, type Warehouse } from './warehouse.js';
 
@@ -26,17 +24,15 @@ export interface PostgresOptions {
   connectTimeoutMs?: number;
 }
 
-/** Rejected records sent per COPY into etl_rejects; bounds what is held in memory. */
-const REJECT_BATCH = 5_000;
 /** First key of the advisory lock; the second is the schema's OID. `SPRK`. */
 const LOCK_CLASS = 0x5350524b;
 
 /**
  * PostgreSQL through one `pg` client (a transaction needs one connection).
  * Staging loads parse each record in Node with the shared coercion rules and
- * stream rows with `COPY … FROM STDIN`. Redshift extends this class: it keeps
- * the connection, query, transaction and error handling, and overrides
- * `loadStaging` (COPY from S3) and `lock`.
+ * stream rows with `COPY … FROM STDIN` (postgres-staging.ts). Redshift
+ * extends this class: it keeps the connection, query, transaction and error
+ * handling, and overrides `loadStaging` (COPY from S3) and `lock`.
  *
  * @example
  *   const wh = await PostgresWarehouse.open({ host: '127.0.0.1', port: 5432, database: 'test', user: 'postgres' }, { schema: 'public' });
@@ -116,60 +112,17 @@ export class PostgresWarehouse implements Warehouse {
     }
   }
 
-  /**
-   * Parses and types every record in Node (`coerceRecord`), streams good rows
-   * with COPY and rejects into etl_rejects. Rejects are sent between COPYs of
-   * rows (one connection runs one COPY at a time), a few thousand at a time.
-   */
+  /** Parses and types records in Node and streams them with COPY (see `copyStaging`); Redshift overrides it. */
   async loadStaging(table: Table, input: StagingInput): Promise<StagingLoadResult> {
-    const rowsSql = `COPY ${table.name} (${table.columns.map((c) => c.name).join(', ')}) FROM STDIN`;
-    const result: StagingLoadResult = { rows: 0, rejected: 0, bytes: 0 };
-    let rejects: string[] = [];
-    let records = 0;
-    let files = 0;
-    let copy: CopyIn | undefined;
+    if (this.lost) throw classifyPgError(this.lost, this.where);
     try {
-      copy = this.copyIn(rowsSql);
-      for await (const batch of readRecords(input.source, input.files, input.format)) {
-        result.bytes += batch.bytes;
-        let out = '';
-        const n = batch.text.length;
-        for (let i = 0; i < n; i++) {
-          const text = batch.text[i]!;
-          const c = coerceRecord(table, text);
-          if (c.ok) {
-            out += copyLine(c.values);
-            result.rows++;
-          } else {
-            rejects.push(copyLine([table.name, input.files[batch.file[i]!]!.uri, batch.line[i]!, c.reason, rejectRawText(text)]));
-            result.rejected++;
-          }
-        }
-        if (out.length > 0) await copy.write(out);
-        records += n;
-        if (n > 0) files = batch.file[n - 1]! + 1;
-        input.onProgress?.({ records, bytes: result.bytes, files });
-        if (rejects.length >= REJECT_BATCH) {
-          const c = copy;
-          copy = undefined;
-          await c.end();
-          await this.copyRejects(rejects);
-          rejects = [];
-          copy = this.copyIn(rowsSql);
-        }
-      }
-      const c = copy;
-      copy = undefined;
-      await c.end();
-      await this.copyRejects(rejects);
+      return await copyStaging(this.client, table, input);
     } catch (err) {
-      await copy?.abort(err);
       // Failures of the server or the connection are classified here; a source
       // that failed to read keeps its own error (the pipeline names the stage).
-      if (this.lost || err instanceof pg.DatabaseError) throw classifyPgError(this.lost ?? err, this.where, rowsSql);
+      if (this.lost || err instanceof pg.DatabaseError) throw classifyPgError(this.lost ?? err, this.where, `COPY ${table.name}`);
       throw err;
     }
-    return result;
   }
 
   async lock(): Promise<() => Promise<void>> {
@@ -205,23 +158,6 @@ export class PostgresWarehouse implements Warehouse {
       return (await this.client.query(sql)) as pg.QueryResult | pg.QueryResult[];
     } catch (err) {
       throw classifyPgError(this.lost ?? err, this.where, sql);
-    }
-  }
-
-  protected copyIn(sql: string): CopyIn {
-    if (this.lost) throw this.lost;
-    return CopyIn.start(this.client, sql);
-  }
-
-  private async copyRejects(lines: readonly string[]): Promise<void> {
-    if (lines.length === 0) return;
-    const copy = this.copyIn('COPY etl_rejects (target_table, source, line, reason, raw) FROM STDIN');
-    try {
-      for (let i = 0; i < lines.length; i += 500) await copy.write(lines.slice(i, i + 500).join(''));
-      await copy.end();
-    } catch (err) {
-      await copy.abort(err);
-      throw err;
     }
   }
 
