@@ -264,6 +264,32 @@ describe.skipIf(!enabled)('postgres: concurrent runs', () => {
     expect((await first).counts.songplays).toBe(6820);
   });
 
+  it('says the session was ended when an administrator stops a load, and rolls it back', async () => {
+    const a = await open(`${schema}_b`);
+    const admin = await open(`${schema}_b`);
+    await createTables(a);
+    const [{ pid }] = (await a.query('SELECT pg_backend_pid() AS pid')) as [{ pid: number }];
+    // The sixth log file is handed over only once the session has been ended, while the COPY is open.
+    const local = new LocalSource(SAMPLE_LOGS);
+    const files = await local.list();
+    const logs: Source = {
+      kind: 'local',
+      uri: local.uri,
+      list: async () => files,
+      read: async (f) => {
+        if (f === files[5]) await admin.query(`SELECT pg_terminate_backend(${pid}) AS ok`);
+        return local.read(f);
+      },
+      stream: (f) => local.stream(f),
+      localPath: () => undefined,
+    };
+    const err = await etl(a, { songs: SAMPLE_SONGS, logs }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'WAREHOUSE_UNREACHABLE', transient: true, stage: 'load staging_events' });
+    expect((err as Error).message).toMatch(/ended the session: terminating connection due to administrator command/);
+    await expect(a.query('SELECT 1 AS one')).rejects.toMatchObject({ code: 'WAREHOUSE_UNREACHABLE', message: /Lost the connection/ });
+    expect(await countRows(admin)).toMatchObject({ staging_events: 0, staging_songs: 71 });
+  });
+
   it('says so when the schema was dropped under it', async () => {
     const gone = `${schema}_gone`;
     const wh = await open(gone);

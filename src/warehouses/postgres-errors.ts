@@ -86,8 +86,15 @@ export function classifyPgError(err: unknown, where: PgWhere, sql?: string): Spa
       hint: 'Run `sparkify create-tables` first (or `sparkify run`, which does both).',
     });
   }
-  if (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03' || code === '53300') {
-    return new SparkifyError('WAREHOUSE_UNREACHABLE', `${where.product} at ${server} is not accepting work: ${message}.`, {
+  if (code === '57P01' || code === '57P02') {
+    return new SparkifyError('WAREHOUSE_UNREACHABLE', `${where.product} at ${server} ended the session: ${message}.`, {
+      cause: err,
+      transient: true,
+      hint: 'Someone stopped this session (pg_terminate_backend) or the server; run the command again: what was being loaded was rolled back.',
+    });
+  }
+  if (code.startsWith('08') || code === '57P03' || code === '53300') {
+    return new SparkifyError('WAREHOUSE_UNREACHABLE', `${where.product} at ${server} is not accepting connections: ${message}.`, {
       cause: err,
       transient: true,
       hint: 'The server is starting, shutting down or full of connections; wait a moment and run the command again.',

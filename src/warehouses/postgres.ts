@@ -120,7 +120,8 @@ export class PostgresWarehouse implements Warehouse {
     } catch (err) {
       // Failures of the server or the connection are classified here; a source
       // that failed to read keeps its own error (the pipeline names the stage).
-      if (this.lost || err instanceof pg.DatabaseError) throw classifyPgError(this.lost ?? err, this.where, `COPY ${table.name}`);
+      if (err instanceof pg.DatabaseError) throw classifyPgError(err, this.where, `COPY ${table.name}`);
+      if (this.lost) throw classifyPgError(this.lost, this.where, `COPY ${table.name}`);
       throw err;
     }
   }
@@ -157,7 +158,8 @@ export class PostgresWarehouse implements Warehouse {
     try {
       return (await this.client.query(sql)) as pg.QueryResult | pg.QueryResult[];
     } catch (err) {
-      throw classifyPgError(this.lost ?? err, this.where, sql);
+      // The server's own reason (e.g. 57P01, session terminated) beats "connection lost".
+      throw classifyPgError(err instanceof pg.DatabaseError ? err : (this.lost ?? err), this.where, sql);
     }
   }
 
