@@ -1,0 +1,541 @@
+/**
+ * What Redshift does differently from PostgreSQL: DDL (sized VARCHARs,
+ * DISTSTYLE/DISTKEY/SORTKEY from the table data), COPY from S3, load errors
+ * read back into etl_rejects, the lock table.
+ *
+ * NO REDSHIFT CLUSTER IS REACHABLE FROM THIS MACHINE, AND NO AWS AT ALL: no
+ * Redshift SQL runs in these tests. The Redshift-only statements (COPY, the
+ * system tables) are checked as text and through a fake session that records
+ * them. The pieces that are also valid PostgreSQL (the millisecond timestamp
+ * expression, the transforms with the Redshift dialect, the landing → staging
+ * conversion of `userId`, the lock table) run on the local PostgreSQL server,
+ * which proves their arithmetic and logic, not that Redshift accepts them.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SparkifyError } from '../src/errors.js';
+import { createTables, etl } from '../src/pipeline.js';
+import { coerceValue } from '../src/schema/coerce.js';
+import { createTableSql } from '../src/schema/ddl.js';
+import { ALL_TABLES, STAR_TABLES, stagingEvents, stagingSongs, tableByName, type Table } from '../src/schema/tables.js';
+import { transforms } from '../src/schema/transforms.js';
+import { LocalSource } from '../src/sources/local.js';
+import type { Source, SourceFile } from '../src/sources/source.js';
+import { PostgresWarehouse } from '../src/warehouses/postgres.js';
+import {
+  copyLocation,
+  copySql,
+  createLandingSql,
+  insertRowRejectsSql,
+  insertStagingSql,
+  jsonOption,
+  landingCountsSql,
+  landingTableName,
+  maxErrorFor,
+} from '../src/warehouses/redshift-copy.js';
+import { REDSHIFT_MAX_VARCHAR, redshiftDialect } from '../src/warehouses/redshift-dialect.js';
+import { classifyCopyError, cutBytes, insertRejectsSql, loadErrorRejects, loadErrorsSql, type LoadErrorRow } from '../src/warehouses/redshift-load-errors.js';
+import { acquireTableLock } from '../src/warehouses/redshift-lock.js';
+import { isServerlessHost } from '../src/warehouses/redshift.js';
+import { loadStagingRedshift, type RedshiftSql } from '../src/warehouses/redshift-staging.js';
+import type { Row } from '../src/warehouses/warehouse.js';
+import { SAMPLE_LOGS, SAMPLE_SONGS } from './helpers/oracle.js';
+import { TEST_PG, dropSchema, dump, testWarehouses, uniqueSchema } from './warehouses.js';
+
+const ROLE = 'arn:aws:iam::123456789012:role/dwhRole';
+const JSONPATHS = 's3://udacity-dend/log_json_path.json';
+
+/** The attributes after the column list, e.g. `DISTSTYLE KEY DISTKEY (song_id) SORTKEY (start_time)`. */
+function attributes(table: Table): { diststyle?: string; distkey?: string; sortkey?: string[] } {
+  const ddl = createTableSql(table, redshiftDialect);
+  return {
+    diststyle: /DISTSTYLE (\w+)/.exec(ddl)?.[1],
+    distkey: /DISTKEY \((\w+)\)/.exec(ddl)?.[1],
+    sortkey: /SORTKEY \(([^)]+)\)/.exec(ddl)?.[1]?.split(', '),
+  };
+}
+
+/** Column name → SQL type as rendered in the CREATE TABLE. */
+function columnTypes(table: Table): Record<string, string> {
+  const ddl = createTableSql(table, redshiftDialect);
+  const out: Record<string, string> = {};
+  for (const line of ddl.split('\n').slice(1, -1)) {
+    const m = /^\s+("?[A-Za-z_]+"?) (.+?)(?: NOT NULL)?,?$/.exec(line);
+    if (m && m[1] !== 'PRIMARY') out[m[1]!.replace(/"/g, '')] = m[2]!;
+  }
+  return out;
+}
+
+describe('redshift: DDL from the table data', () => {
+  it('distributes and sorts each table as tables.ts says', () => {
+    const got = Object.fromEntries(ALL_TABLES.map((t) => [t.name, attributes(t)]));
+    expect(got).toEqual({
+      staging_events: { diststyle: 'EVEN' },
+      staging_songs: { diststyle: 'EVEN' },
+      songplays: { diststyle: 'KEY', distkey: 'song_id', sortkey: ['start_time'] },
+      // songs shares the fact's distribution key, so the join on song_id stays on each slice.
+      songs: { diststyle: 'KEY', distkey: 'song_id', sortkey: ['song_id'] },
+      users: { diststyle: 'ALL', sortkey: ['user_id'] },
+      artists: { diststyle: 'ALL', sortkey: ['artist_id'] },
+      time: { diststyle: 'ALL', sortkey: ['start_time'] },
+      etl_rejects: { diststyle: 'EVEN' },
+    });
+  });
+
+  it('follows the hints for every table, whatever they are', () => {
+    for (const t of ALL_TABLES) {
+      const a = attributes(t);
+      expect(a.diststyle, t.name).toBe(t.distribution!.style.toUpperCase());
+      expect(a.distkey, t.name).toBe(t.distribution!.style === 'key' ? t.distribution!.key : undefined);
+      expect(a.sortkey, t.name).toEqual(t.sortKey ? [...t.sortKey] : undefined);
+    }
+  });
+
+  it('gives each column its Redshift type: VARCHAR sized in bytes, no collation, no IDENTITY', () => {
+    for (const t of ALL_TABLES) {
+      const types = columnTypes(t);
+      for (const c of t.columns) {
+        const expected =
+          c.type === 'text' ? `VARCHAR(${c.maxBytes})` : { integer: 'INTEGER', bigint: 'BIGINT', double: 'DOUBLE PRECISION', timestamp: 'TIMESTAMP' }[c.type];
+        expect(types[c.name], `${t.name}.${c.name}`).toBe(expected);
+      }
+      expect(createTableSql(t, redshiftDialect)).not.toMatch(/COLLATE|IDENTITY/);
+    }
+    expect(columnTypes(stagingEvents)).toMatchObject({ ts: 'BIGINT', userId: 'INTEGER', userAgent: 'VARCHAR(1024)', location: 'VARCHAR(512)' });
+    expect(columnTypes(tableByName('etl_rejects')).raw).toBe(`VARCHAR(${REDSHIFT_MAX_VARCHAR})`);
+  });
+
+  it('sizes every text column explicitly, within Redshift limits', () => {
+    for (const t of ALL_TABLES) {
+      for (const c of t.columns.filter((col) => col.type === 'text')) {
+        expect(c.maxBytes, `${t.name}.${c.name}`).toBeGreaterThan(0);
+        expect(c.maxBytes, `${t.name}.${c.name}`).toBeLessThanOrEqual(REDSHIFT_MAX_VARCHAR);
+      }
+    }
+  });
+
+  it('never makes a star column narrower than the staging column it is made from (the transform cannot fail on length)', () => {
+    const lineage: Record<string, string> = {
+      'songplays.level': 'staging_events.level',
+      'songplays.song_id': 'staging_songs.song_id',
+      'songplays.artist_id': 'staging_songs.artist_id',
+      'songplays.location': 'staging_events.location',
+      'songplays.user_agent': 'staging_events.userAgent',
+      'users.first_name': 'staging_events.firstName',
+      'users.last_name': 'staging_events.lastName',
+      'users.gender': 'staging_events.gender',
+      'users.level': 'staging_events.level',
+      'songs.song_id': 'staging_songs.song_id',
+      'songs.title': 'staging_songs.title',
+      'songs.artist_id': 'staging_songs.artist_id',
+      'artists.artist_id': 'staging_songs.artist_id',
+      'artists.name': 'staging_songs.artist_name',
+      'artists.location': 'staging_songs.artist_location',
+    };
+    const bytes = (ref: string) => {
+      const [t, c] = ref.split('.') as [string, string];
+      return tableByName(t as Table['name']).columns.find((col) => col.name === c)!.maxBytes!;
+    };
+    const starText = STAR_TABLES.flatMap((t) => t.columns.filter((c) => c.type === 'text').map((c) => `${t.name}.${c.name}`));
+    expect(Object.keys(lineage).sort()).toEqual(starText.sort());
+    for (const [star, staging] of Object.entries(lineage)) expect(bytes(star), star).toBeGreaterThanOrEqual(bytes(staging));
+  });
+
+  it('holds every text value of the real sample, counted in bytes of UTF-8', () => {
+    const longest = (table: Table, records: Record<string, unknown>[]) => {
+      for (const c of table.columns.filter((col) => col.type === 'text')) {
+        const max = Math.max(0, ...records.map((r) => (typeof r[c.name] === 'string' ? Buffer.byteLength(r[c.name] as string) : 0)));
+        expect(max, `${table.name}.${c.name}`).toBeLessThanOrEqual(c.maxBytes!);
+      }
+    };
+    const files = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+    const events = files(SAMPLE_LOGS).flatMap((f) => readFileSync(f, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l)));
+    const songs = files(SAMPLE_SONGS).map((f) => JSON.parse(readFileSync(f, 'utf8')));
+    expect(events.length).toBe(8056);
+    longest(stagingEvents, events);
+    longest(stagingSongs, songs);
+    // The case the sizes are made for: a title with far more bytes than characters (double-encoded UTF-8).
+    const song = events.map((e) => e.song as string | null).find((s) => s && Buffer.byteLength(s) > s.length + 6);
+    expect(song).toBeDefined();
+  });
+
+  it('declares primary keys and quotes the one reserved column name (raw)', () => {
+    expect(createTableSql(tableByName('songplays'), redshiftDialect)).toContain('PRIMARY KEY (songplay_id)');
+    expect(createTableSql(tableByName('time'), redshiftDialect)).toContain('PRIMARY KEY (start_time)');
+    const rejects = createTableSql(tableByName('etl_rejects'), redshiftDialect);
+    expect(rejects).toContain('"raw" VARCHAR(65535)');
+    expect(rejects).toMatch(/\n {2}reason VARCHAR/);
+  });
+
+  it('doubles backslashes in string literals (Redshift reads them as escapes)', () => {
+    expect(redshiftDialect.quoteString(`it's a\\b`)).toBe(`'it''s a\\\\b'`);
+  });
+});
+
+/** A source on S3 as S3Source presents itself, without AWS. */
+function s3Source(uri: string, files: SourceFile[] = [], extra: Record<string, unknown> = {}): Source {
+  return {
+    kind: 's3',
+    uri,
+    region: 'us-west-2',
+    endpoint: 'https://s3.us-west-2.amazonaws.com',
+    ...extra,
+    list: async () => files,
+    read: async () => Buffer.alloc(0),
+    stream: async function* () {},
+    localPath: () => undefined,
+  } as Source;
+}
+
+describe('redshift: COPY from S3', () => {
+  const from = 's3://udacity-dend/log_data/';
+
+  it('reads the folder (trailing slash), one object as itself, a whole bucket', () => {
+    expect(copyLocation(s3Source('s3://udacity-dend/log_data'))).toBe('s3://udacity-dend/log_data/');
+    expect(copyLocation(s3Source('s3://b/song_data/A/x.json'))).toBe('s3://b/song_data/A/x.json');
+    expect(copyLocation(s3Source('s3://b'))).toBe('s3://b/');
+  });
+
+  it('refuses a local folder with a clear error and what to do', () => {
+    const err = (() => {
+      try {
+        copyLocation(new LocalSource(SAMPLE_LOGS));
+      } catch (e) {
+        return e as SparkifyError;
+      }
+    })();
+    expect(err).toBeInstanceOf(SparkifyError);
+    expect(err!.code).toBe('WAREHOUSE_UNSUPPORTED');
+    expect(err!.message).toContain(SAMPLE_LOGS);
+    expect(err!.hint).toMatch(/S3/);
+    expect(err!.hint).toMatch(/--warehouse duckdb/);
+  });
+
+  it('refuses an S3-compatible endpoint that is not Amazon S3', () => {
+    expect(() => copyLocation(s3Source('s3://b/logs', [], { endpoint: 'http://127.0.0.1:9000' }))).toThrow(
+      expect.objectContaining({ code: 'WAREHOUSE_UNSUPPORTED' }),
+    );
+  });
+
+  it('maps events through the JSONPaths file, songs by name, events by name ignoring case when there is no file', () => {
+    expect(jsonOption(stagingEvents, JSONPATHS, from)).toBe(JSONPATHS);
+    expect(jsonOption(stagingSongs, undefined, 's3://udacity-dend/song_data/')).toBe('auto');
+    // 'auto' is case-sensitive against lower-cased column names: firstName, userId … would load NULL.
+    expect(jsonOption(stagingEvents, undefined, from)).toBe('auto ignorecase');
+    expect(() => jsonOption(stagingEvents, '/home/me/log_json_path.json', from)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+    expect(() => jsonOption(stagingEvents, `${from}paths.json`, from)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+  });
+
+  it('turns the reject limit into MAXERROR (COPY fails when errors reach it), within Redshift ceiling', () => {
+    expect(maxErrorFor(undefined)).toBe(100_000);
+    expect(maxErrorFor(0)).toBe(1);
+    expect(maxErrorFor(5)).toBe(6);
+    expect(maxErrorFor(10_000_000)).toBe(100_000);
+  });
+
+  it('carries the role, the region, the JSON option and MAXERROR, into the landing table with every staging column', () => {
+    const sql = copySql({ table: stagingEvents, from, iamRoleArn: ROLE, region: 'us-west-2', json: JSONPATHS, maxError: 11 }, redshiftDialect);
+    const clause = (word: string) => new RegExp(`^${word} (.+)$`, 'm').exec(sql)?.[1];
+    expect(clause('FROM')).toBe(`'${from}'`);
+    expect(clause('IAM_ROLE')).toBe(`'${ROLE}'`);
+    expect(clause('REGION')).toBe(`'us-west-2'`);
+    expect(clause('FORMAT AS JSON')).toBe(`'${JSONPATHS}'`);
+    expect(clause('MAXERROR')).toBe('11');
+    const columns = /^COPY (\w+) \(([^)]+)\)/.exec(sql);
+    expect(columns?.[1]).toBe(landingTableName(stagingEvents));
+    // In table order: the JSONPaths file lists one path per column in this order.
+    expect(columns?.[2]?.split(', ')).toEqual(stagingEvents.columns.map((c) => c.name));
+    expect(sql).not.toMatch(/TIMEFORMAT/); // staging keeps ts as BIGINT milliseconds
+  });
+
+  it("uses the cluster's default role when none is configured, and no REGION when none is known", () => {
+    const sql = copySql({ table: stagingSongs, from: 's3://b/song_data/', json: 'auto', maxError: 100_000 }, redshiftDialect);
+    expect(sql).toMatch(/^IAM_ROLE default$/m);
+    expect(sql).not.toMatch(/REGION/);
+  });
+
+  it("adds TIMEFORMAT 'epochmillisecs' only for a table with a TIMESTAMP column", () => {
+    const withTime: Table = { name: 'staging_events', role: 'staging', columns: [{ name: 'at', type: 'timestamp' }] };
+    expect(copySql({ table: withTime, from, json: 'auto', maxError: 1 }, redshiftDialect)).toMatch(/^TIMEFORMAT 'epochmillisecs'$/m);
+  });
+
+  it("lands userId as text (Sparkify writes it as a JSON string, \"\" when logged out), every other column as in staging", () => {
+    const ddl = createLandingSql(stagingEvents, redshiftDialect);
+    expect(ddl).toMatch(/^CREATE TEMP TABLE _sparkify_copy_staging_events \(/);
+    expect(ddl).toContain('userId VARCHAR(256)');
+    expect(ddl).toContain('ts BIGINT');
+    expect(ddl).toContain('sessionId INTEGER');
+  });
+});
+
+describe('redshift: load errors into etl_rejects', () => {
+  const from = 's3://udacity-dend/log_data/';
+  const stl: LoadErrorRow[] = [
+    {
+      file: 's3://udacity-dend/log_data/2018/11/2018-11-01-events.json',
+      line: 3,
+      column: 'sessionid',
+      reason: "Invalid digit, Value 'x', Pos 0, Type: Integer",
+      value: 'x',
+      raw: '{"artist":null,"sessionId":"x"}',
+    },
+    // A second error row for the same record: one reject per record.
+    { file: 's3://udacity-dend/log_data/2018/11/2018-11-01-events.json', line: 3, column: 'status', reason: 'Invalid digit', value: 'y', raw: '{}' },
+    { file: 's3://udacity-dend/log_data/2018/11/2018-11-02-events.json', line: 0, column: '', reason: 'Invalid JSONPath format', value: null, raw: null },
+  ];
+
+  it('gives file, line and a reason naming the column as the table spells it, with the value', () => {
+    expect(loadErrorRejects(stl, stagingEvents, from)).toEqual([
+      {
+        target_table: 'staging_events',
+        source: 's3://udacity-dend/log_data/2018/11/2018-11-01-events.json',
+        line: 3,
+        reason: `sessionId: Invalid digit, Value 'x', Pos 0, Type: Integer (value "x")`,
+        raw: '{"artist":null,"sessionId":"x"}',
+      },
+      { target_table: 'staging_events', source: 's3://udacity-dend/log_data/2018/11/2018-11-02-events.json', line: null, reason: 'Invalid JSONPath format', raw: null },
+    ]);
+  });
+
+  it('reads SYS_LOAD_ERROR_DETAIL rows (Serverless: no raw line) the same way', () => {
+    const rows = loadErrorRejects([{ file: null, line: 12, column: 'year', reason: 'Overflow for NUMERIC', value: null, raw: null }], stagingSongs, 's3://b/song_data/');
+    expect(rows).toEqual([{ target_table: 'staging_songs', source: 's3://b/song_data/', line: 12, reason: 'year: Overflow for NUMERIC', raw: null }]);
+  });
+
+  it('reads the errors of this COPY only, from the system table of the deployment', () => {
+    expect(loadErrorsSql('stl')).toMatch(/FROM stl_load_errors WHERE query = pg_last_copy_id\(\)/);
+    expect(loadErrorsSql('sys')).toMatch(/FROM sys_load_error_detail WHERE query_id = pg_last_copy_id\(\)/);
+    expect(isServerlessHost('wg.123456789012.us-west-2.redshift-serverless.amazonaws.com')).toBe(true);
+    expect(isServerlessHost('dwhcluster.abc123.us-west-2.redshift.amazonaws.com')).toBe(false);
+  });
+
+  it('writes them in bounded INSERT statements, literals escaped for Redshift', () => {
+    const rows = Array.from({ length: 300 }, (_, i) => ({
+      target_table: 'staging_events',
+      source: `s3://b/log/${i}.json`,
+      line: i + 1,
+      reason: `userId: it's "bad" \\ ${i}`,
+      raw: 'x'.repeat(500),
+    }));
+    const statements = insertRejectsSql(rows, redshiftDialect, 20_000);
+    expect(statements.length).toBeGreaterThan(1);
+    for (const s of statements) {
+      expect(s.length).toBeLessThanOrEqual(20_000);
+      expect(s).toMatch(/^INSERT INTO etl_rejects \(target_table, source, line, reason, "raw"\) VALUES/);
+    }
+    expect(statements.join('\n').match(/\('staging_events'/g)).toHaveLength(300);
+    expect(statements[0]).toContain(`'userId: it''s "bad" \\\\ 0'`);
+  });
+
+  it('cuts long reasons and raw lines to the column size in bytes, never inside a character', () => {
+    expect(cutBytes('ééé', 5)).toBe('éé');
+    const [r] = loadErrorRejects([{ file: 'f', line: 1, column: null, reason: 'é'.repeat(5000), value: null, raw: null }], stagingEvents, from);
+    expect(Buffer.byteLength(r!.reason)).toBeLessThanOrEqual(4096);
+  });
+});
+
+describe('redshift: a COPY that fails', () => {
+  const ctx = { table: stagingEvents, from: 's3://udacity-dend/log_data/', iamRoleArn: ROLE, maxRejects: 10, maxError: 11, loadErrors: 'stl' as const };
+  const server = (message: string) => new SparkifyError('WAREHOUSE_QUERY_FAILED', `Redshift: ${message}`);
+
+  it.each([
+    ["Load into table '_sparkify_copy_staging_events' failed.  Check 'stl_load_errors' system table for details.", 'REJECT_LIMIT_EXCEEDED'],
+    ['S3ServiceException:Access Denied,Status 403,Error AccessDenied', 'S3_ACCESS_DENIED'],
+    [`User arn:aws:redshift:us-west-2:123:dbuser:c/awsuser is not authorized to assume IAM Role ${ROLE}`, 'WAREHOUSE_PERMISSION_DENIED'],
+    ['S3ServiceException:The specified bucket does not exist,Status 404,Error NoSuchBucket', 'S3_BUCKET_NOT_FOUND'],
+    ['S3ServiceException:The bucket you are attempting to access must be addressed using the specified endpoint.,Status 301,Error PermanentRedirect', 'S3_WRONG_REGION'],
+    ['Number of jsonpaths and the number of columns should match. JSONPath size: 17, Number of columns in table or column list: 18', 'CONFIG_INVALID'],
+    ["The specified S3 prefix 'log_dta' does not exist", 'SOURCE_NOT_FOUND'],
+  ])('%s → %s', (message, code) => {
+    const err = classifyCopyError(server(message), ctx) as SparkifyError;
+    expect(err.code).toBe(code);
+    expect(err.hint).toBeTruthy();
+  });
+
+  it('keeps an error that is not about the COPY as it is', () => {
+    const lost = new SparkifyError('WAREHOUSE_UNREACHABLE', 'Lost the connection');
+    expect(classifyCopyError(lost, ctx)).toBe(lost);
+  });
+});
+
+/** A session that records statements and answers the two queries the load asks. */
+function fakeSession(answers: { loadErrors?: LoadErrorRow[]; counts?: { total: number; bad: number }; failCopy?: Error } = {}) {
+  const statements: string[] = [];
+  const db: RedshiftSql = {
+    dialect: redshiftDialect,
+    async execute(sql) {
+      statements.push(sql);
+      if (answers.failCopy && sql.startsWith('COPY ')) throw answers.failCopy;
+    },
+    async query<T extends Row = Row>(sql: string) {
+      statements.push(sql);
+      if (/stl_load_errors|sys_load_error_detail/.test(sql)) return (answers.loadErrors ?? []) as unknown as T[];
+      if (/COUNT\(\*\) AS total/.test(sql)) return [answers.counts ?? { total: 0, bad: 0 }] as unknown as T[];
+      return [];
+    },
+  };
+  return { db, statements };
+}
+
+describe('redshift: the staging load, statement by statement (fake session)', () => {
+  const files: SourceFile[] = [
+    { key: '2018/11/a.json', uri: 's3://udacity-dend/log_data/2018/11/a.json', size: 1000 },
+    { key: '2018/11/b.json', uri: 's3://udacity-dend/log_data/2018/11/b.json', size: 500 },
+  ];
+  const source = s3Source('s3://udacity-dend/log_data', files);
+
+  it('copies into a landing table, records load errors, converts userId, counts rows and rejects', async () => {
+    const { db, statements } = fakeSession({
+      loadErrors: [{ file: files[0]!.uri, line: 7, column: 'ts', reason: 'Invalid digit', value: 'soon', raw: '{"ts":"soon"}' }],
+      counts: { total: 8056, bad: 2 },
+    });
+    const progress: unknown[] = [];
+    const result = await loadStagingRedshift(
+      db,
+      stagingEvents,
+      { source, files, format: 'ndjson', jsonPaths: JSONPATHS, maxRejects: 10, onProgress: (p) => progress.push(p) },
+      { iamRoleArn: ROLE, loadErrors: 'stl' },
+    );
+    expect(result).toEqual({ rows: 8054, rejected: 3, bytes: 1500 });
+    expect(progress).toEqual([{ records: 8057, bytes: 1500, files: 2 }]);
+
+    const kinds = statements.map((s) => /^(\w+(?: \w+)?)/.exec(s)![1]);
+    expect(kinds).toEqual([
+      'DROP TABLE',
+      'CREATE TEMP',
+      'COPY _sparkify_copy_staging_events',
+      'SELECT TRIM',
+      'INSERT INTO', // COPY's load errors
+      'INSERT INTO', // rows breaking a rule COPY cannot check
+      'INSERT INTO', // good rows into staging_events
+      'SELECT COUNT',
+      'DROP TABLE',
+    ]);
+    const copy = statements[2]!;
+    expect(copy).toContain(`IAM_ROLE '${ROLE}'`);
+    expect(copy).toContain(`REGION 'us-west-2'`); // where the source found the bucket
+    expect(copy).toContain(`FORMAT AS JSON '${JSONPATHS}'`);
+    expect(copy).toContain('MAXERROR 11');
+    expect(statements[4]).toContain(`'${files[0]!.uri}', 7, 'ts: Invalid digit (value "soon")'`);
+    expect(statements[6]).toMatch(/^INSERT INTO staging_events \(/);
+  });
+
+  it('refuses a local folder before running anything', async () => {
+    const { db, statements } = fakeSession();
+    await expect(
+      loadStagingRedshift(db, stagingSongs, { source: new LocalSource(SAMPLE_SONGS), files: [], format: 'json' }, { loadErrors: 'stl' }),
+    ).rejects.toMatchObject({ code: 'WAREHOUSE_UNSUPPORTED' });
+    expect(statements).toEqual([]);
+  });
+
+  it('reports too many bad records as REJECT_LIMIT_EXCEEDED, naming the limit', async () => {
+    const { db } = fakeSession({
+      failCopy: new SparkifyError('WAREHOUSE_QUERY_FAILED', "Redshift: Load into table '_sparkify_copy_staging_songs' failed.  Check 'sys_load_error_detail' system table for details."),
+    });
+    const err = await loadStagingRedshift(db, stagingSongs, { source: s3Source('s3://b/song_data'), files: [], format: 'json', maxRejects: 0 }, { loadErrors: 'sys' }).catch(
+      (e: SparkifyError) => e,
+    );
+    expect(err).toMatchObject({ code: 'REJECT_LIMIT_EXCEEDED' });
+    expect((err as SparkifyError).message).toContain('the limit of 0');
+    expect((err as SparkifyError).hint).toContain('sys_load_error_detail');
+  });
+});
+
+const pgEnabled = testWarehouses().some((w) => w.name === 'postgres');
+
+describe.skipIf(!pgEnabled)('redshift SQL that is also PostgreSQL, run on the local PostgreSQL', () => {
+  const schema = uniqueSchema('sparkify_rs');
+  let wh: PostgresWarehouse;
+
+  beforeAll(async () => {
+    wh = await PostgresWarehouse.open(TEST_PG, { schema });
+  });
+  afterAll(async () => {
+    await wh?.close();
+    await dropSchema(schema);
+  });
+
+  it('turns epoch milliseconds into timestamps keeping the milliseconds', async () => {
+    const cases: [string, string][] = [
+      ['0', '1970-01-01 00:00:00.000'],
+      ['1', '1970-01-01 00:00:00.001'],
+      ['-1', '1969-12-31 23:59:59.999'],
+      ['1541105830796', '2018-11-01 20:57:10.796'], // the sample's first event
+      ['1543607674999', '2018-11-30 19:54:34.999'],
+      ['253402300799999', '9999-12-31 23:59:59.999'],
+    ];
+    const sql = cases.map(([ms], i) => `SELECT ${i} AS i, ${redshiftDialect.epochMsToTimestamp(`CAST(${ms} AS BIGINT)`)} AS t`).join(' UNION ALL ');
+    const rows = await wh.query<{ i: number; t: string }>(sql);
+    expect(rows.sort((a, b) => a.i - b.i).map((r) => r.t)).toEqual(cases.map(([, t]) => t));
+  });
+
+  it('builds the same star schema with the Redshift dialect as with PostgreSQL’s (one SQL text)', async () => {
+    await createTables(wh);
+    await etl(wh, { songs: SAMPLE_SONGS, logs: SAMPLE_LOGS });
+    const before: Record<string, unknown[][]> = {};
+    for (const t of STAR_TABLES) before[t.name] = await dump(wh, t.name, t.columns.map((c) => c.name));
+    await wh.transaction(async () => {
+      for (const t of [...STAR_TABLES].reverse()) await wh.execute(`DELETE FROM ${t.name}`);
+      for (const t of transforms(redshiftDialect)) await wh.execute(t.sql);
+    });
+    for (const t of STAR_TABLES) expect(await dump(wh, t.name, t.columns.map((c) => c.name)), t.name).toEqual(before[t.name]);
+    expect(before.songplays).toHaveLength(6820);
+  });
+
+  it('converts the landed userId text by the shared coercion rules, rejecting what they reject', async () => {
+    const userId = stagingEvents.columns.find((c) => c.name === 'userId')!;
+    const values: (string | null)[] = ['', '39', '-7', '0', 'abc', '1e3', '39.0', ' 39', '2147483647', '2147483648', '-2147483649', '99999999999999999999', null];
+    await createTables(wh);
+    await wh.transaction(async () => {
+      await wh.execute(createLandingSql(stagingEvents, redshiftDialect));
+      const land = landingTableName(stagingEvents);
+      const rows = values.map((v, i) => `(${i + 1}, ${v === null ? 'NULL' : redshiftDialect.quoteString(v)})`);
+      rows.push(`(NULL, '5')`); // ts missing: required
+      await wh.execute(`INSERT INTO ${land} (ts, userId) VALUES ${rows.join(', ')}`);
+      await wh.execute(insertRowRejectsSql(stagingEvents, 's3://b/log_data/', redshiftDialect)!);
+      await wh.execute(insertStagingSql(stagingEvents, redshiftDialect));
+      const [counts] = await wh.query<{ total: number; bad: number }>(landingCountsSql(stagingEvents, redshiftDialect));
+      expect(counts).toEqual({ total: values.length + 1, bad: 8 });
+    });
+    const staged = new Map((await wh.query<{ ts: number; userid: number | null }>('SELECT ts, userId FROM staging_events')).map((r) => [r.ts, r.userid]));
+    const rejects = await wh.query<{ reason: string; source: string; line: number | null }>('SELECT reason, source, line FROM etl_rejects ORDER BY reason');
+    values.forEach((v, i) => {
+      const c = coerceValue(userId, v);
+      if (c.ok) expect(staged.get(i + 1), `userId ${JSON.stringify(v)}`).toBe(c.value);
+      else expect(staged.has(i + 1), `userId ${JSON.stringify(v)} is rejected`).toBe(false);
+    });
+    expect(rejects.map((r) => r.reason)).toEqual(
+      [
+        'ts: required field is missing',
+        'userId: expected integer, got " 39"',
+        'userId: expected integer, got "-2147483649"',
+        'userId: expected integer, got "1e3"',
+        'userId: expected integer, got "2147483648"',
+        'userId: expected integer, got "39.0"',
+        'userId: expected integer, got "99999999999999999999"',
+        'userId: expected integer, got "abc"',
+      ].sort(),
+    );
+    expect(rejects.every((r) => r.source === 's3://b/log_data/' && r.line === null)).toBe(true);
+  });
+
+  it('locks runs out with a lock table: a second run is refused naming the first, release frees it, a lapsed lease is taken over', async () => {
+    const t0 = Date.UTC(2026, 0, 1, 12, 0, 0);
+    const release = await acquireTableLock(wh, { where: `schema ${schema}`, schema, holder: 'run A', now: () => t0, leaseMs: 60_000 });
+    const refused = await acquireTableLock(wh, { where: `schema ${schema}`, schema, holder: 'run B', now: () => t0 + 1000 }).catch((e: SparkifyError) => e);
+    expect(refused).toMatchObject({ code: 'WAREHOUSE_LOCKED' });
+    expect((refused as SparkifyError).message).toContain('run A, since 2026-01-01 12:00:00 UTC');
+    expect((refused as SparkifyError).hint).toContain(`DELETE FROM ${schema}.sparkify_lock`);
+    await release();
+    await release(); // idempotent
+    const again = await acquireTableLock(wh, { where: `schema ${schema}`, schema, holder: 'run C', now: () => t0 + 2000, leaseMs: 60_000 });
+    // run C dies without releasing; after its lease, run D gets in.
+    const later = await acquireTableLock(wh, { where: `schema ${schema}`, schema, holder: 'run D', now: () => t0 + 2000 + 61_000 });
+    expect(await wh.query('SELECT holder FROM sparkify_lock')).toEqual([{ holder: 'run D' }]);
+    await later();
+    await again();
+    expect(await wh.query('SELECT holder FROM sparkify_lock')).toEqual([]);
+  });
+});
