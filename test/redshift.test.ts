@@ -37,7 +37,7 @@ import {
 import { REDSHIFT_MAX_VARCHAR, redshiftDialect } from '../src/warehouses/redshift-dialect.js';
 import { classifyCopyError, cutBytes, insertRejectsSql, loadErrorRejects, loadErrorsSql, type LoadErrorRow } from '../src/warehouses/redshift-load-errors.js';
 import { acquireTableLock } from '../src/warehouses/redshift-lock.js';
-import { isServerlessHost } from '../src/warehouses/redshift.js';
+import { isServerlessHost, openRedshift, RedshiftPgWarehouse } from '../src/warehouses/redshift.js';
 import { loadStagingRedshift, type RedshiftSql } from '../src/warehouses/redshift-staging.js';
 import type { Row } from '../src/warehouses/warehouse.js';
 import { SAMPLE_LOGS, SAMPLE_SONGS } from './helpers/oracle.js';
@@ -519,6 +519,28 @@ describe.skipIf(!pgEnabled)('redshift SQL that is also PostgreSQL, run on the lo
       ].sort(),
     );
     expect(rejects.every((r) => r.source === 's3://b/log_data/' && r.line === null)).toBe(true);
+  });
+
+  it('opens the wire-protocol transport (PostgreSQL standing in for Redshift: same protocol, not the same server)', async () => {
+    const other = uniqueSchema('sparkify_rs_pg');
+    const rs = await openRedshift({ kind: 'redshift', transport: 'pg', connection: TEST_PG, schema: other, iamRoleArn: ROLE });
+    try {
+      expect(rs).toBeInstanceOf(RedshiftPgWarehouse);
+      expect(rs.kind).toBe('redshift');
+      expect(rs.dialect).toBe(redshiftDialect);
+      expect(rs.description).toBe(`Redshift ${TEST_PG.user}@${TEST_PG.host}:${TEST_PG.port}/${TEST_PG.database} (schema ${other})`);
+      // The session set-up ran: UTC, the schema created and first on the search path.
+      expect(await rs.query(`SELECT current_schema() AS s, current_setting('TimeZone') AS tz`)).toEqual([{ s: other, tz: 'UTC' }]);
+      const release = await rs.lock();
+      await expect(rs.lock()).rejects.toMatchObject({ code: 'WAREHOUSE_LOCKED' });
+      await release();
+      await expect(
+        rs.transaction(() => rs.loadStaging(stagingEvents, { source: new LocalSource(SAMPLE_LOGS), files: [], format: 'ndjson' })),
+      ).rejects.toMatchObject({ code: 'WAREHOUSE_UNSUPPORTED' });
+    } finally {
+      await rs.close();
+      await dropSchema(other);
+    }
   });
 
   it('locks runs out with a lock table: a second run is refused naming the first, release frees it, a lapsed lease is taken over', async () => {
