@@ -285,7 +285,8 @@ describe.skipIf(!enabled)('postgres: concurrent runs', () => {
     };
     const err = await etl(a, { songs: SAMPLE_SONGS, logs }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'WAREHOUSE_UNREACHABLE', transient: true, stage: 'load staging_events' });
-    expect((err as Error).message).toMatch(/ended the session: terminating connection due to administrator command/);
+    // Usually the server's reason arrives before the socket closes; under load the close may win.
+    expect((err as Error).message).toMatch(/ended the session: terminating connection due to administrator command|Lost the connection/);
     await expect(a.query('SELECT 1 AS one')).rejects.toMatchObject({ code: 'WAREHOUSE_UNREACHABLE', message: /Lost the connection/ });
     expect(await countRows(admin)).toMatchObject({ staging_events: 0, staging_songs: 71 });
   });
