@@ -228,6 +228,11 @@ describe('redshift: COPY from S3', () => {
     expect(() => jsonOption(stagingEvents, `${from}paths.json`, from)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
   });
 
+  it("matches the course's JSONPaths file: one path per staging_events column, in the table's order", () => {
+    const file = JSON.parse(readFileSync(path.join(SAMPLE_LOGS, '..', 'log_json_path.json'), 'utf8')) as { jsonpaths: string[] };
+    expect(file.jsonpaths.map((p) => /^\$\['(.+)'\]$/.exec(p)?.[1])).toEqual(stagingEvents.columns.map((c) => c.name));
+  });
+
   it('turns the reject limit into MAXERROR (COPY fails when errors reach it), within Redshift ceiling', () => {
     expect(maxErrorFor(undefined)).toBe(100_000);
     expect(maxErrorFor(0)).toBe(1);
