@@ -13,6 +13,7 @@ import { ALL_TABLES } from '../src/schema/tables.js';
 import { LocalSource } from '../src/sources/local.js';
 import type { Source } from '../src/sources/source.js';
 import { DuckDBWarehouse } from '../src/warehouses/duckdb.js';
+import { classifyConnectError } from '../src/warehouses/postgres-errors.js';
 import { PostgresWarehouse } from '../src/warehouses/postgres.js';
 import type { Warehouse } from '../src/warehouses/warehouse.js';
 import { writeEdgeFixtures } from './helpers/edge-fixtures.js';
@@ -86,6 +87,17 @@ describe.skipIf(!enabled)('postgres: connecting', () => {
     } finally {
       silent.close();
     }
+  });
+
+  it('says when TLS is asked of a server without it, or a certificate does not check out', async () => {
+    const err = await openError({ sslmode: 'require' });
+    expect(err).toMatchObject({ code: 'WAREHOUSE_UNREACHABLE' });
+    expect(err.message).toBe('TLS to PostgreSQL at 127.0.0.1:5432 failed: The server does not support SSL connections.');
+    expect(err.hint).toMatch(/sslmode=disable/);
+    const where = { product: 'PostgreSQL', host: 'db.example.com', port: 5432, user: 'u', database: 'd' };
+    const cert = classifyConnectError(Object.assign(new Error('self-signed certificate'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }), where);
+    expect(cert).toMatchObject({ code: 'WAREHOUSE_UNREACHABLE', message: 'TLS to PostgreSQL at db.example.com:5432 failed: self-signed certificate.' });
+    expect(cert.hint).toMatch(/verify-full/);
   });
 
   it('names the database when it does not exist', async () => {

@@ -38,10 +38,12 @@ export function classifyConnectError(err: unknown, where: PgWhere): SparkifyErro
       hint: `Check that the server is running and that host ${where.host} and port ${where.port} are right (and, for a cloud database, that its security group or firewall lets this machine in).`,
     });
   }
-  if (/does not support SSL|SSL/i.test(e.message ?? '') && !e.code) {
+  if (isTlsError(e)) {
     return new SparkifyError('WAREHOUSE_UNREACHABLE', `TLS to ${where.product} at ${server} failed: ${firstLine(e.message)}.`, {
       cause: err,
-      hint: 'Check sslmode: use sslmode=require (or verify-full) for servers that need TLS, and disable for a local server without TLS.',
+      hint: /does not support SSL/i.test(e.message ?? '')
+        ? 'The server does not speak TLS: use sslmode=disable (or leave sslmode out) for it.'
+        : 'Check sslmode: verify-full needs a certificate this machine trusts (NODE_EXTRA_CA_CERTS) issued for this host name; require encrypts without checking it.',
     });
   }
   return classifyPgError(err, where);
@@ -119,6 +121,12 @@ function isNetworkError(e: DriverError): boolean {
   if (e.code && NETWORK_CODES.has(e.code)) return true;
   // `pg` reports its connect timeout and dropped sockets with plain messages.
   return !e.code && /timeout expired|connection timeout|Connection terminated|ECONNREFUSED|ENOTFOUND/i.test(e.message ?? '');
+}
+
+/** The server refused TLS, or its certificate did not check out. */
+function isTlsError(e: DriverError): boolean {
+  if (e.code && /CERT|SSL|TLS|SIGNATURE|ISSUER/.test(e.code) && !/^[0-9A-Z]{5}$/.test(e.code)) return true;
+  return !e.code && /SSL|TLS|certificate/i.test(e.message ?? '');
 }
 
 function describeNetworkError(e: DriverError): string {
