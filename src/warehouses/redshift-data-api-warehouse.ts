@@ -1,9 +1,10 @@
 import type { Table } from '../schema/tables.js';
-import { DataApiSession, splitStatements, type DataApiOptions, type DataApiTarget } from './redshift-data-api.js';
+import { DataApiSession, type DataApiOptions, type DataApiTarget } from './redshift-data-api.js';
 import { redshiftDialect } from './redshift-dialect.js';
 import { acquireTableLock } from './redshift-lock.js';
 import { setUpRedshiftSession } from './redshift-session.js';
 import { loadStagingRedshift, type RedshiftStagingOptions } from './redshift-staging.js';
+import { splitStatements } from './sql-statements.js';
 import type { Row, StagingInput, StagingLoadResult, Warehouse } from './warehouse.js';
 
 export interface RedshiftDataApiOptions extends DataApiOptions {

@@ -7,14 +7,12 @@ import {
   type ColumnMetadata,
   type DescribeStatementCommandOutput,
   type ExecuteStatementCommandInput,
-  type Field,
 } from '@aws-sdk/client-redshift-data';
 import { quietAwsSdk } from '../aws/quiet.js';
 import { SparkifyError } from '../errors.js';
-import { parseTimestamp, parseTimestamptz } from './postgres-types.js';
 import { classifyDataApiError, classifyStatementError, type DataApiWhere } from './redshift-data-api-errors.js';
-import { normaliseBigint } from './values.js';
-import type { Row, SqlValue } from './warehouse.js';
+import { toRow } from './redshift-data-api-values.js';
+import type { Row } from './warehouse.js';
 
 /**
  * One Redshift Data API session: statements are submitted, polled with
@@ -213,85 +211,4 @@ async function quietly(call: () => Promise<unknown>): Promise<void> {
   } catch {
     // nothing to do
   }
-}
-
-/** One Data API record as a row keyed by column name. */
-export function toRow(record: readonly Field[], columns: readonly ColumnMetadata[]): Row {
-  const row: Row = {};
-  record.forEach((field, i) => {
-    const column = columns[i];
-    row[column?.name ?? column?.label ?? `column${i + 1}`] = dataApiValue(field, column?.typeName);
-  });
-  return row;
-}
-
-/**
- * One typed field as the other warehouses return it. The Data API sends
- * integers as `longValue` (JSON numbers: exact up to 2^53), floats as
- * `doubleValue`, and timestamps, numerics and text as `stringValue`.
- */
-export function dataApiValue(field: Field, typeName: string | undefined): SqlValue {
-  if (field.isNull) return null;
-  if (field.booleanValue !== undefined) return field.booleanValue;
-  if (field.longValue !== undefined) return field.longValue;
-  if (field.doubleValue !== undefined) return field.doubleValue;
-  if (field.blobValue !== undefined) return Buffer.from(field.blobValue).toString('hex');
-  const s = field.stringValue;
-  if (s === undefined) return null;
-  switch ((typeName ?? '').toLowerCase()) {
-    case 'timestamp':
-      return parseTimestamp(s.replace('T', ' '));
-    case 'timestamptz':
-      return parseTimestamptz(s.replace('T', ' '));
-    case 'int2':
-    case 'int4':
-    case 'int8':
-    case 'integer':
-    case 'bigint':
-    case 'smallint':
-      return /^-?\d+$/.test(s) ? normaliseBigint(BigInt(s)) : s;
-    case 'numeric':
-      return /^-?\d+$/.test(s) ? normaliseBigint(BigInt(s)) : Number(s);
-    case 'float4':
-    case 'float8':
-    case 'float':
-    case 'real':
-    case 'double precision':
-      return Number.parseFloat(s);
-    case 'bool':
-    case 'boolean':
-      return s === 't' || s === 'true';
-    default:
-      return s;
-  }
-}
-
-/**
- * Splits SQL text into statements at top-level semicolons (outside quotes and
- * comments); ExecuteStatement takes exactly one. Backslash escapes inside
- * string literals are honoured, as Redshift reads them.
- */
-export function splitStatements(sql: string): string[] {
-  const out: string[] = [];
-  let start = 0;
-  let i = 0;
-  const n = sql.length;
-  while (i < n) {
-    const c = sql[i]!;
-    if (c === "'" || c === '"') {
-      i++;
-      while (i < n && sql[i] !== c) i += c === "'" && sql[i] === '\\' ? 2 : 1;
-      i++;
-    } else if (c === '-' && sql[i + 1] === '-') {
-      while (i < n && sql[i] !== '\n') i++;
-    } else if (c === '/' && sql[i + 1] === '*') {
-      const end = sql.indexOf('*/', i + 2);
-      i = end === -1 ? n : end + 2;
-    } else if (c === ';') {
-      out.push(sql.slice(start, i));
-      start = ++i;
-    } else i++;
-  }
-  out.push(sql.slice(start));
-  return out.map((s) => s.trim()).filter((s) => s !== '' && !/^(--[^\n]*\n?|\s|\/\*[\s\S]*?\*\/)*$/.test(s));
 }
