@@ -5,7 +5,7 @@ import { transforms } from './schema/transforms.js';
 import { openSource } from './sources/open-source.js';
 import type { RecordFormat } from './sources/records.js';
 import type { Source, SourceOptions } from './sources/source.js';
-import type { Warehouse } from './warehouses/warehouse.js';
+import type { StagingInput, Warehouse } from './warehouses/warehouse.js';
 
 /**
  * The pipeline: create tables; extract + load each staging table; transform
@@ -131,17 +131,19 @@ async function loadStage(wh: Warehouse, table: Table, source: Source, format: Re
       });
     }
     options.onEvent?.({ type: 'progress', stage: name, records: 0, bytes: 0, files: 0, totalFiles: files.length });
+    const input: StagingInput = {
+      source,
+      files,
+      format,
+      jsonPaths: table === stagingEvents ? options.logJsonPath : undefined,
+      maxRejects: options.maxRejects,
+      onProgress: (p) => options.onEvent?.({ type: 'progress', stage: name, ...p, totalFiles: files.length }),
+    };
+    await wh.prepareStaging?.(table, input);
     const result = await wh.transaction(async () => {
       await wh.execute(`DELETE FROM ${table.name}`);
       await wh.execute(`DELETE FROM etl_rejects WHERE target_table = '${table.name}'`);
-      const r = await wh.loadStaging(table, {
-        source,
-        files,
-        format,
-        jsonPaths: table === stagingEvents ? options.logJsonPath : undefined,
-        maxRejects: options.maxRejects,
-        onProgress: (p) => options.onEvent?.({ type: 'progress', stage: name, ...p, totalFiles: files.length }),
-      });
+      const r = await wh.loadStaging(table, input);
       if (options.maxRejects !== undefined && r.rejected > options.maxRejects) {
         throw new SparkifyError(
           'REJECT_LIMIT_EXCEEDED',

@@ -14,8 +14,8 @@ export interface Column {
   notNull?: boolean;
   /**
    * Staging only: the JSON type the source normally uses for this field, when it
-   * is not the column's own (Sparkify writes user ids as strings). Records
-   * whose fields all have their usual JSON type take the fast path in DuckDB.
+   * is not the column's own (Sparkify writes user ids as strings). Redshift's
+   * COPY lands such fields as text and converts them with the shared rules.
    */
   json?: 'string' | 'number';
   /**

@@ -12,6 +12,10 @@ import { baseDialect } from './warehouse.js';
 export interface DuckDBStagingOptions {
   /** Off sends every record through the full rules (tests compare both paths). Default on. */
   fastPath?: boolean;
+  /** Where typed rows go; default the staging table itself. */
+  rowsTable?: string;
+  /** Where rejects go (same columns as etl_rejects); default etl_rejects. */
+  rejectsTable?: string;
 }
 
 export interface DuckDBStagingSql {
@@ -25,8 +29,9 @@ export interface DuckDBStagingSql {
 
 /**
  * The coercion rules of `schema/coerce.ts`, as DuckDB SQL over raw records, so
- * that DuckDB's C++ JSON parser does the parsing and typing. `raw` is a table
- * `(file INTEGER, line BIGINT, raw VARCHAR)`; `files` maps `file` to its uri.
+ * that DuckDB's C++ JSON parser does the parsing and typing. `raw` is a table or
+ * a parenthesised query with columns `(file INTEGER, line BIGINT, raw VARCHAR)`
+ * (rows whose raw is NULL are markers, ignored); `files` maps `file` to its uri.
  * Records take the fast path when they can; the rest get the full rules, which
  * also say why a record is rejected.
  */
@@ -34,6 +39,8 @@ export function duckdbStagingSql(table: Table, raw: string, files: string, optio
   const q = baseDialect.quoteString;
   const cols = table.columns.map((_, i) => `v${i}`).join(', ');
   const names = table.columns.map((c) => c.name).join(', ');
+  const rowsTable = options.rowsTable ?? table.name;
+  const rejectsTable = options.rejectsTable ?? 'etl_rejects';
   const fast = fastPathSql(table, raw, options.fastPath ?? true);
   const paths = table.columns.map((c) => q(`$."${c.name}"`)).join(', ');
   const fields = table.columns.map((c, i) => `j[${i + 1}] AS x${i}`).join(', ');
@@ -44,7 +51,7 @@ CREATE OR REPLACE TEMP TABLE _slow AS
 WITH parsed AS (
   SELECT file, line, raw, json_valid(raw) AS valid,
          CASE WHEN json_valid(raw) AND json_type(raw) = 'OBJECT' THEN json_extract(raw, [${paths}]) END AS j
-  FROM _fast WHERE NOT clean
+  FROM _fast WHERE NOT clean AND raw IS NOT NULL
 ), fields AS (
   SELECT file, line, raw, valid, j IS NOT NULL AS object, ${fields} FROM parsed
 ), typed AS (
@@ -62,10 +69,10 @@ FROM typed`;
   return {
     statements: [
       fast,
-      `INSERT INTO ${table.name} (${names}) SELECT ${cols} FROM _fast WHERE clean`,
+      `INSERT INTO ${rowsTable} (${names}) SELECT ${cols} FROM _fast WHERE clean`,
       slow,
-      `INSERT INTO ${table.name} (${names}) SELECT ${cols} FROM _slow WHERE reason IS NULL`,
-      `INSERT INTO etl_rejects (target_table, source, line, reason, raw)
+      `INSERT INTO ${rowsTable} (${names}) SELECT ${cols} FROM _slow WHERE reason IS NULL`,
+      `INSERT INTO ${rejectsTable} (target_table, source, line, reason, raw)
 SELECT ${q(table.name)}, f.uri, t.line, t.reason, replace(left(t.raw, ${REJECT_RAW_LIMIT}), chr(0), chr(65533))
 FROM _slow t JOIN ${files} f USING (file) WHERE t.reason IS NOT NULL ORDER BY t.file, t.line`,
     ],
@@ -76,40 +83,41 @@ FROM _slow t JOIN ${files} f USING (file) WHERE t.reason IS NOT NULL ORDER BY t.
 }
 
 /**
- * The fast path: one typed `json_transform` plus one `json_type` per record.
- * A record is clean when it is a JSON object and every field has its usual
- * JSON type (or is null or missing); then the typed values are exactly what the
- * full rules below would give, and only unclean records pay for them.
+ * The fast path: one `json_transform` of every field to text, then plain SQL
+ * casts. A record is clean when it is a JSON object and each field's text
+ * leaves no doubt about the full rules' result: for a number column, digits
+ * (or a JSON number, for doubles) read the same whether the source wrote a
+ * number or a string; for a text column, anything but a value that might have
+ * been a number written differently (`1.0`, `1e5`, `-0`, 16+ digits), an
+ * object or array, or a NUL. Clean records get exactly what the full rules
+ * would give; only the others pay for them.
  */
 function fastPathSql(table: Table, raw: string, enabled: boolean): string {
   const q = baseDialect.quoteString;
-  const paths = table.columns.map((c) => q(`$."${c.name}"`)).join(', ');
-  const struct = JSON.stringify(
-    Object.fromEntries(table.columns.map((c) => [c.name, usualJson(c) === 'string' ? 'VARCHAR' : c.type === 'double' ? 'DOUBLE' : 'BIGINT'])),
-  );
-  const checks: string[] = [`ty IS NOT NULL`, `s IS NOT NULL`, `starts_with(ltrim(raw), '{')`];
-  const values = table.columns.map((c, i) => {
-    const t = `ty[${i + 1}]`;
-    const v = `s.${baseDialect.quoteIdent(c.name)}`;
-    const absent = `(${t} IS NULL OR ${t} = 'NULL')`;
-    if (c.type === 'text') {
-      checks.push(`(${absent} OR (${t} = 'VARCHAR' AND NOT contains(${v}, chr(0))))`);
-      return v;
+  const struct = JSON.stringify(Object.fromEntries(table.columns.map((c) => [c.name, 'VARCHAR'])));
+  const checks: string[] = [`s IS NOT NULL`, `starts_with(ltrim(raw), '{')`];
+  const values = table.columns.map((c) => {
+    const t = `s.${baseDialect.quoteIdent(c.name)}`;
+    switch (c.type) {
+      case 'text': {
+        // ascii(): 123 '{', 91 '[', 45 '-', 48–57 digits. (IN lists would become joins.)
+        const numeric = `((ascii(${t}) BETWEEN 48 AND 57 OR ascii(${t}) = 45) AND regexp_full_match(${t}, '${NUMBER_TEXT_SQL}') AND NOT regexp_full_match(${t}, '${PLAIN_INTEGER_SQL}'))`;
+        checks.push(`(${t} IS NULL OR (ascii(${t}) <> 123 AND ascii(${t}) <> 91 AND NOT contains(${t}, chr(0)) AND NOT ${numeric}))`);
+        return t;
+      }
+      case 'integer':
+      case 'bigint': {
+        const sqlType = c.type === 'integer' ? 'INTEGER' : 'BIGINT';
+        const inRange = c.type === 'bigint' ? ` AND abs(TRY_CAST(${t} AS BIGINT)) <= ${SAFE}` : '';
+        checks.push(`(${t} IS NULL OR ${t} = '' OR (regexp_full_match(${t}, '${INTEGER_TEXT_SQL}') AND TRY_CAST(${t} AS ${sqlType}) IS NOT NULL${inRange}))`);
+        return `TRY_CAST(NULLIF(${t}, '') AS ${sqlType})`;
+      }
+      case 'double':
+        checks.push(`(${t} IS NULL OR ${t} = '' OR (regexp_full_match(${t}, '${NUMBER_TEXT_SQL}') AND isfinite(TRY_CAST(${t} AS DOUBLE))))`);
+        return `(TRY_CAST(NULLIF(${t}, '') AS DOUBLE) + CAST(0 AS DOUBLE))`; // -0 → 0, as in the full rules
+      case 'timestamp':
+        throw new Error('staging columns are never timestamps');
     }
-    const sqlType = c.type === 'integer' ? 'INTEGER' : c.type === 'bigint' ? 'BIGINT' : 'DOUBLE';
-    if (usualJson(c) === 'string') {
-      // integer held in a JSON string: '' → NULL, digits → the number
-      const pattern = c.type === 'double' ? NUMBER_TEXT_SQL : INTEGER_TEXT_SQL;
-      checks.push(`(${absent} OR (${t} = 'VARCHAR' AND (${v} = '' OR (regexp_full_match(${v}, '${pattern}') AND TRY_CAST(${v} AS ${sqlType}) IS NOT NULL))))`);
-      return `CASE WHEN ${v} = '' THEN NULL ELSE TRY_CAST(${v} AS ${sqlType}) END`;
-    }
-    if (c.type === 'double') {
-      checks.push(`(${absent} OR ${t} IN ('DOUBLE', 'BIGINT', 'UBIGINT'))`);
-      return `${v} + CAST(0 AS DOUBLE)`; // -0 → 0, as in the full rules
-    }
-    const inRange = c.type === 'bigint' ? ` AND abs(TRY_CAST(${v} AS BIGINT)) <= ${SAFE}` : '';
-    checks.push(`(${absent} OR (${t} IN ('BIGINT', 'UBIGINT') AND TRY_CAST(${v} AS ${sqlType}) IS NOT NULL${inRange}))`);
-    return `TRY_CAST(${v} AS ${sqlType})`;
   });
   for (const [i, c] of table.columns.entries()) if (c.required) checks.push(`${values[i]} IS NOT NULL`);
   const clean = enabled ? `COALESCE(${checks.join('\n           AND ')}, false)` : 'false';
@@ -120,16 +128,15 @@ SELECT file, line, clean, CASE WHEN clean THEN NULL ELSE raw END AS raw, ${value
 FROM (
   SELECT file, line, raw, ${values.map((v, i) => `${v} AS v${i}`).join(', ')},
          ${clean} AS clean
-  FROM (SELECT file, line, raw, try(json_type(raw, [${paths}])) AS ty, try(json_transform(raw, ${q(struct)})) AS s FROM ${raw}) p
+  FROM (SELECT file, line, raw, try(json_transform(raw, ${q(struct)})) AS s FROM ${raw} r) p
 ) t`;
-}
-
-function usualJson(c: Column): 'string' | 'number' {
-  return c.json ?? (c.type === 'text' ? 'string' : 'number');
 }
 
 /** 2^53 − 1: the largest integer a JSON parser (and the JS rules) keep exactly. */
 const SAFE = '9007199254740991';
+
+/** Integers whose text is the same whether the source wrote a number or a string (see numberText). */
+const PLAIN_INTEGER_SQL = '0|-?[1-9][0-9]{0,14}';
 
 function valueSql(c: Column, x: string): string {
   const s = `(${x} ->> '$')`;

@@ -20,6 +20,14 @@ export interface Warehouse {
   query<T extends Row = Row>(sql: string): Promise<T[]>;
   /** Runs `fn` in one transaction: all of it commits, or none of it. */
   transaction<T>(fn: () => Promise<T>): Promise<T>;
+  /**
+   * Optional, called just before the load's transaction with the same input:
+   * does the heavy part (reading, parsing, typing) into scratch space the
+   * warehouse owns, so that `loadStaging` inside the transaction only moves
+   * prepared rows. DuckDB scans data written inside an open transaction at
+   * half speed, hence this.
+   */
+  prepareStaging?(table: Table, input: StagingInput): Promise<void>;
   /** Appends every record of `input` to the (empty) staging table, and its rejects to etl_rejects. */
   loadStaging(table: Table, input: StagingInput): Promise<StagingLoadResult>;
   /**
