@@ -9,24 +9,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { IAMClient } from '@aws-sdk/client-iam';
-import { RedshiftClient } from '@aws-sdk/client-redshift';
-import { RedshiftServerlessClient } from '@aws-sdk/client-redshift-serverless';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { quietAwsSdk } from '../src/aws/quiet.js';
 import { main } from '../src/cli.js';
 import type { ClusterClients } from '../src/cluster/index.js';
-import { FakeAws, MY_IP, PASSWORD, install, mocks } from './helpers/fake-aws.js';
+import { FakeAws, MY_IP, PASSWORD, install, mockedClusterClients, mocks } from './helpers/fake-aws.js';
 
 quietAwsSdk();
-const awsConfig = { region: 'us-west-2', credentials: { accessKeyId: 'AKIDFAKE', secretAccessKey: 'fake' } };
-const clients: ClusterClients = {
-  iam: new IAMClient(awsConfig),
-  redshift: new RedshiftClient(awsConfig),
-  redshiftServerless: new RedshiftServerlessClient(awsConfig),
-  ec2: new EC2Client(awsConfig),
-};
+const clients: ClusterClients = mockedClusterClients();
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sparkify-cli-cluster-'));
 const cfg = path.join(dir, 'dwh.cfg');

@@ -12,51 +12,8 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  AuthorizeSecurityGroupIngressCommand,
-  DescribeSecurityGroupRulesCommand,
-  EC2Client,
-  RevokeSecurityGroupIngressCommand,
-} from '@aws-sdk/client-ec2';
-import {
-  AttachRolePolicyCommand,
-  CreateRoleCommand,
-  DeleteConflictException,
-  DeleteRoleCommand,
-  DetachRolePolicyCommand,
-  EntityAlreadyExistsException,
-  GetRoleCommand,
-  IAMClient,
-  ListAttachedRolePoliciesCommand,
-  NoSuchEntityException,
-} from '@aws-sdk/client-iam';
-import {
-  ClusterAlreadyExistsFault,
-  ClusterNotFoundFault,
-  ClusterQuotaExceededFault,
-  CreateClusterCommand,
-  DeleteClusterCommand,
-  DescribeClustersCommand,
-  InvalidClusterStateFault,
-  ModifyClusterIamRolesCommand,
-  RedshiftClient,
-  ResumeClusterCommand,
-  type Cluster,
-} from '@aws-sdk/client-redshift';
-import {
-  ConflictException,
-  CreateNamespaceCommand,
-  CreateWorkgroupCommand,
-  DeleteNamespaceCommand,
-  DeleteWorkgroupCommand,
-  GetNamespaceCommand,
-  GetWorkgroupCommand,
-  RedshiftServerlessClient,
-  ResourceNotFoundException,
-  ServiceQuotaExceededException,
-  UpdateNamespaceCommand,
-} from '@aws-sdk/client-redshift-serverless';
-import { mockClient } from 'aws-sdk-client-mock';
+import { ClusterQuotaExceededFault, InvalidClusterStateFault } from '@aws-sdk/client-redshift';
+import { ServiceQuotaExceededException } from '@aws-sdk/client-redshift-serverless';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   clusterSettingsFromConfig,
@@ -73,7 +30,7 @@ import { quietAwsSdk } from '../src/aws/quiet.js';
 import { loadConfig } from '../src/config.js';
 import { SparkifyError } from '../src/errors.js';
 
-import { ACCOUNT, FakeAws, MY_IP, PASSWORD, S3_READ, awsErr, install, meta, mocks } from './helpers/fake-aws.js';
+import { ACCOUNT, FakeAws, MY_IP, PASSWORD, S3_READ, awsErr, install, meta, mockedClusterClients, mocks } from './helpers/fake-aws.js';
 
 // ---------------------------------------------------------------------------
 // Fixtures: settings from dwh.cfg-like sections, a fake clock, events.
@@ -91,13 +48,7 @@ function settingsFor(kind: 'provisioned' | 'serverless', input: Partial<ClusterS
 }
 
 quietAwsSdk();
-const awsConfig = { region: 'us-west-2', credentials: { accessKeyId: 'AKIDFAKE', secretAccessKey: 'fake' } };
-const clients: ClusterClients = {
-  iam: new IAMClient(awsConfig),
-  redshift: new RedshiftClient(awsConfig),
-  redshiftServerless: new RedshiftServerlessClient(awsConfig),
-  ec2: new EC2Client(awsConfig),
-};
+const clients: ClusterClients = mockedClusterClients();
 
 let fake: FakeAws;
 let events: ClusterEvent[];

@@ -18,7 +18,7 @@ import { readRecords } from '../sources/records.js';
 import type { SourceFile } from '../sources/source.js';
 import { duckdbStagingSql, type DuckDBStagingSql } from './duckdb-staging.js';
 import { formatTimestampMs, normaliseBigint } from './values.js';
-import { baseDialect, dialect, type Row, type SqlValue, type StagingInput, type StagingLoadResult, type Warehouse } from './warehouse.js';
+import { baseDialect, dialect, inTransaction, type Row, type SqlValue, type StagingInput, type StagingLoadResult, type Warehouse } from './warehouse.js';
 
 const VECTOR_SIZE = 2048;
 /** Largest file DuckDB reads whole; larger ones are streamed through Node. */
@@ -99,16 +99,8 @@ export class DuckDBWarehouse implements Warehouse {
     });
   }
 
-  async transaction<T>(fn: () => Promise<T>): Promise<T> {
-    await this.execute('BEGIN TRANSACTION');
-    try {
-      const result = await fn();
-      await this.execute('COMMIT');
-      return result;
-    } catch (err) {
-      await this.conn.run('ROLLBACK').catch(() => undefined);
-      throw err;
-    }
+  transaction<T>(fn: () => Promise<T>): Promise<T> {
+    return inTransaction((sql) => (sql === 'ROLLBACK' ? this.conn.run(sql) : this.execute(sql)), fn);
   }
 
   /**

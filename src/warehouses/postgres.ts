@@ -5,7 +5,7 @@ import type { Table } from '../schema/tables.js';
 import { classifyConnectError, classifyPgError, type PgWhere } from './postgres-errors.js';
 import { copyStaging } from './postgres-staging.js';
 import { pgTypes } from './postgres-types.js';
-import { baseDialect, dialect, type Row, type SqlDialect, type StagingInput, type StagingLoadResult, type Warehouse } from './warehouse.js';
+import { baseDialect, dialect, inTransaction, type Row, type SqlDialect, type StagingInput, type StagingLoadResult, type Warehouse } from './warehouse.js';
 
 export const postgresDialect = dialect({
   name: 'postgres',
@@ -56,7 +56,11 @@ export class PostgresWarehouse implements Warehouse {
   static async open(connection: PostgresConnection, options: PostgresOptions): Promise<PostgresWarehouse> {
     const where = { product: 'PostgreSQL', ...pick(connection), schema: options.schema };
     const client = await connectPostgres(connection, where, options.connectTimeoutMs);
-    const wh = new PostgresWarehouse(client, where, describe(where));
+    return PostgresWarehouse.ready(new PostgresWarehouse(client, where, describe(where)));
+  }
+
+  /** Sets up a new warehouse's session; closes it when that fails. Subclasses open through this too. */
+  protected static async ready<W extends PostgresWarehouse>(wh: W): Promise<W> {
     try {
       await wh.setUpSession();
     } catch (err) {
@@ -100,16 +104,8 @@ export class PostgresWarehouse implements Warehouse {
     return (last?.rows ?? []) as T[];
   }
 
-  async transaction<T>(fn: () => Promise<T>): Promise<T> {
-    await this.execute('BEGIN');
-    try {
-      const result = await fn();
-      await this.execute('COMMIT');
-      return result;
-    } catch (err) {
-      await this.client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    }
+  transaction<T>(fn: () => Promise<T>): Promise<T> {
+    return inTransaction((sql) => (sql === 'ROLLBACK' ? this.client.query(sql) : this.execute(sql)), fn);
   }
 
   /** Parses and types records in Node and streams them with COPY (see `copyStaging`); Redshift overrides it. */

@@ -5,7 +5,7 @@ import { acquireTableLock } from './redshift-lock.js';
 import { setUpRedshiftSession } from './redshift-session.js';
 import { loadStagingRedshift, type RedshiftStagingOptions } from './redshift-staging.js';
 import { splitStatements } from './sql-statements.js';
-import type { Row, StagingInput, StagingLoadResult, Warehouse } from './warehouse.js';
+import { inTransaction, type Row, type StagingInput, type StagingLoadResult, type Warehouse } from './warehouse.js';
 
 export interface RedshiftDataApiOptions extends DataApiOptions {
   schema: string;
@@ -56,16 +56,8 @@ export class RedshiftDataApiWarehouse implements Warehouse {
     return rows as T[];
   }
 
-  async transaction<T>(fn: () => Promise<T>): Promise<T> {
-    await this.execute('BEGIN');
-    try {
-      const result = await fn();
-      await this.execute('COMMIT');
-      return result;
-    } catch (err) {
-      await this.execute('ROLLBACK').catch(() => undefined);
-      throw err;
-    }
+  transaction<T>(fn: () => Promise<T>): Promise<T> {
+    return inTransaction((sql) => this.execute(sql), fn);
   }
 
   loadStaging(table: Table, input: StagingInput): Promise<StagingLoadResult> {

@@ -1,5 +1,5 @@
 import type { Table } from '../schema/tables.js';
-import { dialect } from './warehouse.js';
+import { baseDialect, dialect } from './warehouse.js';
 
 /**
  * What Redshift's SQL needs beyond PostgreSQL's, as data: sized VARCHARs
@@ -60,14 +60,8 @@ export const redshiftDialect = dialect({
     switch (type) {
       case 'text':
         return `VARCHAR(${Math.min(column?.maxBytes ?? REDSHIFT_MAX_VARCHAR, REDSHIFT_MAX_VARCHAR)})`;
-      case 'integer':
-        return 'INTEGER';
-      case 'bigint':
-        return 'BIGINT';
-      case 'double':
-        return 'DOUBLE PRECISION';
-      case 'timestamp':
-        return 'TIMESTAMP';
+      default:
+        return baseDialect.typeName(type, column);
     }
   },
   // Also valid PostgreSQL, which is how the millisecond arithmetic is tested

@@ -94,14 +94,9 @@ export class RedshiftPgWarehouse extends PostgresWarehouse {
   static async connect(connection: PostgresConnection, options: RedshiftPgOptions): Promise<RedshiftPgWarehouse> {
     const where = { product: 'Redshift', host: connection.host, port: connection.port, user: connection.user, database: connection.database, schema: options.schema };
     const client = await connectPostgres(connection, where, options.connectTimeoutMs);
-    const wh = new RedshiftPgWarehouse(client, where, `Redshift ${where.user}@${where.host}:${where.port}/${where.database} (schema ${where.schema})`, options);
-    try {
-      await wh.setUpSession();
-    } catch (err) {
-      await wh.close();
-      throw err;
-    }
-    return wh;
+    return PostgresWarehouse.ready(
+      new RedshiftPgWarehouse(client, where, `Redshift ${where.user}@${where.host}:${where.port}/${where.database} (schema ${where.schema})`, options),
+    );
   }
 
   protected override async setUpSession(): Promise<void> {

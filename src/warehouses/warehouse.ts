@@ -128,3 +128,19 @@ export const baseDialect: SqlDialect = {
 export function dialect(overrides: Partial<SqlDialect> & { name: string }): SqlDialect {
   return { ...baseDialect, ...overrides };
 }
+
+/**
+ * BEGIN, `fn`, COMMIT; ROLLBACK (whose own failure is ignored, the first error
+ * wins) when anything throws. Every warehouse's `transaction` is this.
+ */
+export async function inTransaction<T>(run: (sql: string) => Promise<unknown>, fn: () => Promise<T>): Promise<T> {
+  await run('BEGIN');
+  try {
+    const result = await fn();
+    await run('COMMIT');
+    return result;
+  } catch (err) {
+    await run('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}

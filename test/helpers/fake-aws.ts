@@ -27,7 +27,6 @@ import {
 import {
   ClusterAlreadyExistsFault,
   ClusterNotFoundFault,
-  ClusterQuotaExceededFault,
   CreateClusterCommand,
   DeleteClusterCommand,
   DescribeClustersCommand,
@@ -47,10 +46,10 @@ import {
   GetWorkgroupCommand,
   RedshiftServerlessClient,
   ResourceNotFoundException,
-  ServiceQuotaExceededException,
   UpdateNamespaceCommand,
 } from '@aws-sdk/client-redshift-serverless';
 import { mockClient } from 'aws-sdk-client-mock';
+import type { ClusterClients } from '../../src/cluster/index.js';
 
 // ---------------------------------------------------------------------------
 // A fake AWS control plane, behind SDK-level mocks.
@@ -342,3 +341,14 @@ export function install(fake: FakeAws): void {
   });
 }
 
+
+/** Real SDK clients with fake credentials; the mocks above answer their calls. */
+export function mockedClusterClients(): ClusterClients {
+  const config = { region: 'us-west-2', credentials: { accessKeyId: 'AKIDFAKE', secretAccessKey: 'fake' } };
+  return {
+    iam: new IAMClient(config),
+    redshift: new RedshiftClient(config),
+    redshiftServerless: new RedshiftServerlessClient(config),
+    ec2: new EC2Client(config),
+  };
+}
