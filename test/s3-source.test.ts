@@ -24,6 +24,7 @@ import type { SourceFile } from '../src/sources/source.js';
 import { DuckDBWarehouse } from '../src/warehouses/duckdb.js';
 import type { Row } from '../src/warehouses/warehouse.js';
 import { S3RVER_CREDENTIALS, startS3rver, type RunningS3rver } from './helpers/s3rver.js';
+import { dump, testWarehouses } from './warehouses.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SAMPLE = fileURLToPath(new URL('../data/sparkify-sample', import.meta.url));
@@ -395,6 +396,29 @@ describe('end to end', () => {
     }
   });
 });
+
+// The same check in every warehouse that runs here: each pulls S3 objects through the SDK.
+for (const kind of testWarehouses()) {
+  describe(`${kind.name}: star schema from s3://`, () => {
+    it('equals the star schema built from the local folders', async () => {
+      const build = async (songs: string, logs: string) => {
+        const ctx = await kind.open();
+        try {
+          await createTables(ctx.warehouse);
+          await etl(ctx.warehouse, { songs, logs, sourceOptions: { s3Endpoint: s3.endpoint, s3Region: s3.region } });
+          const tables: Record<string, unknown[][]> = {};
+          for (const t of ALL_TABLES) if (t.name !== 'etl_rejects') tables[t.name] = await dump(ctx.warehouse, t.name, t.columns.map((c) => c.name));
+          return tables;
+        } finally {
+          await ctx.cleanup();
+        }
+      };
+      const remote = await build(`s3://${BUCKET}/song_data`, `s3://${BUCKET}/log_data`);
+      expect(remote.songplays).toHaveLength(6820);
+      expect(remote).toEqual(await build(SONGS_DIR, LOGS_DIR));
+    });
+  });
+}
 
 describe('the AWS SDK stays quiet', () => {
   it('emitted no Node-version warning in this process', () => {
