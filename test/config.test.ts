@@ -1,0 +1,124 @@
+/**
+ * Configuration: dwh.cfg, then the environment, then flags; every problem at once.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { describeTarget, loadConfig, redactUrl } from '../src/config.js';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'sparkify-config-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const COURSE_CFG = `[CLUSTER]
+HOST=dwhcluster.abc123.us-west-2.redshift.amazonaws.com
+DB_NAME=dwh
+DB_USER=dwhuser
+DB_PASSWORD=Passw0rd
+DB_PORT=5439
+
+[IAM_ROLE]
+ARN='arn:aws:iam::123456789012:role/dwhRole'
+
+[S3]
+LOG_DATA='s3://udacity-dend/log_data'
+LOG_JSONPATH='s3://udacity-dend/log_json_path.json'
+SONG_DATA='s3://udacity-dend/song_data'
+`;
+
+function cfg(name: string, text: string): string {
+  const file = path.join(dir, name);
+  writeFileSync(file, text);
+  return file;
+}
+
+describe('config', () => {
+  it('defaults to ./sparkify.duckdb and the bundled sample, with nothing configured', () => {
+    const { config, issues } = loadConfig({ env: {}, cwd: dir });
+    expect(issues).toEqual([]);
+    expect(config!.warehouse).toEqual({ kind: 'duckdb', path: path.join(dir, 'sparkify.duckdb') });
+    expect(config!.songs).toMatch(/data[/\\]sparkify-sample[/\\]song_data$/);
+    expect(config!.logs).toMatch(/data[/\\]sparkify-sample[/\\]log_data$/);
+    expect(config!.load).toEqual({ maxRejects: undefined, matchedOnly: false });
+  });
+
+  it("reads the course's dwh.cfg as it is: quoted values, [S3] sources, [IAM_ROLE] ARN", () => {
+    const file = cfg('course.cfg', `${COURSE_CFG}\n[WAREHOUSE]\nTARGET=redshift\n`);
+    const { config, issues } = loadConfig({ flags: { config: file }, env: {}, cwd: dir });
+    expect(issues).toEqual([]);
+    expect(config!.songs).toBe('s3://udacity-dend/song_data');
+    expect(config!.logs).toBe('s3://udacity-dend/log_data');
+    expect(config!.logJsonPath).toBe('s3://udacity-dend/log_json_path.json');
+    expect(config!.iamRoleArn).toBe('arn:aws:iam::123456789012:role/dwhRole');
+    expect(config!.warehouse).toMatchObject({
+      kind: 'redshift',
+      transport: 'pg',
+      connection: { host: 'dwhcluster.abc123.us-west-2.redshift.amazonaws.com', port: 5439, database: 'dwh', user: 'dwhuser', password: 'Passw0rd', sslmode: 'require' },
+    });
+    expect(describeTarget(config!.warehouse)).not.toContain('Passw0rd');
+  });
+
+  it('lets the environment win over the file, and flags over both', () => {
+    const file = cfg('layers.cfg', '[WAREHOUSE]\nTARGET=from-file.duckdb\nMAX_REJECTS=5\n[S3]\nSONG_DATA=songs-file\n');
+    const env = { SPARKIFY_WAREHOUSE: 'from-env.duckdb', SPARKIFY_MAX_REJECTS: '7', SPARKIFY_SONGS: 'songs-env' };
+    const fromEnv = loadConfig({ flags: { config: file }, env, cwd: dir }).config!;
+    expect(fromEnv.warehouse).toEqual({ kind: 'duckdb', path: path.join(dir, 'from-env.duckdb') });
+    expect(fromEnv.load.maxRejects).toBe(7);
+    expect(fromEnv.songs).toBe(path.join(dir, 'songs-env'));
+    const fromFlags = loadConfig({ flags: { config: file, warehouse: 'flag.duckdb', maxRejects: '0', songs: 's3://b/p/' }, env, cwd: dir }).config!;
+    expect(fromFlags.warehouse).toEqual({ kind: 'duckdb', path: path.join(dir, 'flag.duckdb') });
+    expect(fromFlags.load.maxRejects).toBe(0);
+    expect(fromFlags.songs).toBe('s3://b/p');
+  });
+
+  it('builds PostgreSQL connections from a URL, DATABASE_URL, or PG* variables over [CLUSTER]', () => {
+    const url = loadConfig({ flags: { warehouse: 'postgres://ann:s%40cret@db.example:6543/music?sslmode=require', schema: 'sparkify' }, env: {}, cwd: dir }).config!;
+    expect(url.warehouse).toEqual({
+      kind: 'postgres',
+      schema: 'sparkify',
+      connection: { host: 'db.example', port: 6543, database: 'music', user: 'ann', password: 's@cret', sslmode: 'require' },
+    });
+    const env = loadConfig({ flags: { warehouse: 'postgres' }, env: { DATABASE_URL: 'postgresql://bob@h/db' }, cwd: dir }).config!;
+    expect(env.warehouse).toMatchObject({ kind: 'postgres', connection: { host: 'h', port: 5432, user: 'bob', database: 'db' } });
+    const file = cfg('pg.cfg', COURSE_CFG);
+    const parts = loadConfig({ flags: { config: file, warehouse: 'postgres' }, env: { PGHOST: '127.0.0.1', PGPORT: '5432' }, cwd: dir }).config!;
+    expect(parts.warehouse).toMatchObject({ kind: 'postgres', schema: 'public', connection: { host: '127.0.0.1', port: 5432, database: 'dwh', user: 'dwhuser' } });
+  });
+
+  it('reads Redshift Data API targets for a cluster or a Serverless workgroup', () => {
+    const cluster = loadConfig({ flags: { warehouse: 'redshift+data-api://dwhcluster/dwh?user=awsuser' }, env: {}, cwd: dir }).config!;
+    expect(cluster.warehouse).toMatchObject({ kind: 'redshift', transport: 'data-api', dataApi: { clusterIdentifier: 'dwhcluster', database: 'dwh', dbUser: 'awsuser' } });
+    const serverless = loadConfig({ flags: { warehouse: 'redshift+data-api://sparkify/dev?workgroup=1' }, env: {}, cwd: dir }).config!;
+    expect(serverless.warehouse).toMatchObject({ kind: 'redshift', transport: 'data-api', dataApi: { workgroupName: 'sparkify', database: 'dev' } });
+    const { issues } = loadConfig({ flags: { warehouse: 'redshift+data-api://dwhcluster/dwh' }, env: {}, cwd: dir });
+    expect(issues.map((i) => i.message).join()).toMatch(/database user .* or a Secrets Manager ARN/);
+  });
+
+  it('reports every problem at once, saying where each value came from', () => {
+    const file = cfg('bad.cfg', '[CLUSTER]\nDB_PORT=99999\nSSLMODE=sometimes\n[WAREHOUSE]\nMAX_REJECTS=many\nMATCHED_ONLY=perhaps\nSCHEMA=1bad\n');
+    const { config, issues } = loadConfig({ flags: { config: file, warehouse: 'postgres', s3Endpoint: 'not a url' }, env: {}, cwd: dir });
+    expect(config).toBeUndefined();
+    expect(issues.map((i) => i.where).sort()).toEqual(
+      [
+        '--s3-endpoint',
+        'bad.cfg [CLUSTER] DB_PORT',
+        'bad.cfg [CLUSTER] SSLMODE',
+        'bad.cfg [WAREHOUSE] MATCHED_ONLY',
+        'bad.cfg [WAREHOUSE] MAX_REJECTS',
+        'bad.cfg [WAREHOUSE] SCHEMA',
+        'bad.cfg [CLUSTER] HOST',
+      ].sort(),
+    );
+    expect(issues.find((i) => i.where.endsWith('DB_PORT'))!.message).toBe('"99999" is not a port number (1-65535)');
+  });
+
+  it('says when an explicit config file is missing, and refuses unknown warehouse URLs without echoing passwords', () => {
+    expect(loadConfig({ flags: { config: 'nope.cfg' }, env: {}, cwd: dir }).issues).toEqual([
+      { where: '--config', message: `file ${path.join(dir, 'nope.cfg')} does not exist` },
+    ]);
+    const { issues } = loadConfig({ flags: { warehouse: 'mysql://root:hunter2@h/db' }, env: {}, cwd: dir });
+    expect(issues[0]!.message).toContain('mysql://root:***@h/db');
+    expect(JSON.stringify(issues)).not.toContain('hunter2');
+    expect(redactUrl('postgres://u:p@h:1/d')).toBe('postgres://u:***@h:1/d');
+  });
+});
