@@ -30,11 +30,9 @@ export interface LoadOptions extends DuckDBStagingOptions {
  * Raw records go into a temp table `_raw(file, line, raw)` in bounded groups;
  * DuckDB then parses and types each group in SQL (duckdb-staging.ts). Local
  * NDJSON is read and split by DuckDB itself (`read_blob`); other files (song
- * files, S3 objects) are split into records in Node and appended.
- */
-/**
- * Fills `options.rowsTable` (default: the staging table) and `options.rejectsTable`
- * (default: etl_rejects) from every record of `input`.
+ * files, S3 objects) are split into records in Node and appended. Fills
+ * `options.rowsTable` (default: the staging table) and `options.rejectsTable`
+ * (default: etl_rejects).
  */
 export async function loadRecords(db: DuckDBSession, table: Table, input: StagingInput, options: LoadOptions): Promise<StagingLoadResult> {
   await db.execute(`CREATE OR REPLACE TEMP TABLE _files (file INTEGER, uri VARCHAR);
