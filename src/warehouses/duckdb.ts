@@ -119,10 +119,17 @@ export class DuckDBWarehouse implements Warehouse {
   }
 }
 
+/** The largest time a JS Date represents, in ms from the epoch. */
+const MAX_DATE_MS = 8.64e15;
+
 function normalise(v: DuckDBValue): SqlValue {
   if (v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v;
   if (typeof v === 'bigint') return normaliseBigint(v);
-  if (v instanceof DuckDBTimestampValue) return formatTimestampMs(Number(v.micros / 1000n));
+  if (v instanceof DuckDBTimestampValue) {
+    const ms = Number(v.micros / 1000n);
+    // Beyond what a JS Date holds (year 275760), DuckDB's own text is the best there is.
+    return Math.abs(ms) <= MAX_DATE_MS ? formatTimestampMs(ms) : v.toString();
+  }
   return String(v);
 }
 
