@@ -148,7 +148,7 @@ async function loadStage(wh: Warehouse, table: Table, source: Source, format: Re
         throw new SparkifyError(
           'REJECT_LIMIT_EXCEEDED',
           `${r.rejected} records of ${table.name} were rejected, more than the limit of ${options.maxRejects}; nothing was loaded.`,
-          { hint: 'Fix the source files (the first rejects are listed with --verbose), or raise --max-rejects.' },
+          { hint: 'Run without --max-rejects to load the good records and list every reject in etl_rejects (file, line, reason); then fix the sources or raise the limit.' },
         );
       }
       return r;
