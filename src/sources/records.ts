@@ -165,6 +165,9 @@ class Splitter {
       if (!isBlank(text)) this.emit(this.file, this.lineNo, text);
       return;
     }
+    // A line starting with `{` at column 0 inside an open object means the
+    // previous object was cut short: hand it on (to be rejected) and start anew.
+    if (this.acc.length > 0 && text.startsWith('{') && this.depth > 0) this.flushAcc();
     if (this.acc.length === 0) {
       if (isBlank(text)) return;
       const t = text.trim();
@@ -173,25 +176,9 @@ class Splitter {
         return;
       }
       this.accLine = this.lineNo;
-      this.acc.push(text);
-      if (this.scan(text)) this.flushAcc();
-      return;
-    }
-    // A line starting with `{` at column 0 inside an open object means the
-    // previous object was cut short: hand it on (to be rejected) and start anew.
-    if (text.startsWith('{') && this.depth > 0) {
-      this.flushAcc();
-      this.line2(text);
-      return;
     }
     this.acc.push(text);
     if (this.scan(text)) this.flushAcc();
-  }
-
-  /** Re-enters `line` for an already-counted line. */
-  private line2(text: string): void {
-    this.lineNo--;
-    this.line(text);
   }
 
   /** Tracks brace depth through `text`; true when a top-level value just closed. */
