@@ -11,7 +11,8 @@ const ROOT = path.resolve(import.meta.dirname, '../..');
 export const TEST_DIST = path.join(ROOT, 'node_modules', '.cache', 'sparkify-test-dist');
 const STAMP = path.join(TEST_DIST, '.built');
 
-function newestSource(dir: string): number {
+/** The newest modification time of a .ts file below `dir`. */
+export function newestSource(dir: string): number {
   let max = 0;
   for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
     if (e.isFile() && e.name.endsWith('.ts')) max = Math.max(max, statSync(path.join(e.parentPath, e.name)).mtimeMs);
