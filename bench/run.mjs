@@ -94,6 +94,18 @@ async function time(name, fn) {
 
 const starSql = (dialect) => transforms(dialect).map((t) => t.sql);
 
+/** create-tables + etl through the library; returns the stage timings as a line. */
+async function sparkifyRun(target) {
+  const wh = await lib.openWarehouse(target);
+  try {
+    await lib.createTables(wh);
+    const r = await lib.etl(wh, { songs: songsDir, logs: logsDir });
+    return r.stages.map((s) => `${s.stage.replace('load ', '')} ${s.seconds.toFixed(2)}s`).join(', ');
+  } finally {
+    await wh.close();
+  }
+}
+
 // ---------------------------------------------------------------- duckdb
 async function benchDuckDB() {
   const { DuckDBInstance } = await import('@duckdb/node-api');
@@ -106,16 +118,7 @@ async function benchDuckDB() {
     return p;
   };
 
-  const ours = await time('duckdb: sparkify etl', async () => {
-    const wh = await lib.openWarehouse({ kind: 'duckdb', path: file('sparkify.duckdb') });
-    try {
-      await lib.createTables(wh);
-      const r = await lib.etl(wh, { songs: songsDir, logs: logsDir });
-      return r.stages.map((s) => `${s.stage.replace('load ', '')} ${s.seconds.toFixed(2)}s`).join(', ');
-    } finally {
-      await wh.close();
-    }
-  });
+  const ours = await time('duckdb: sparkify etl', () => sparkifyRun({ kind: 'duckdb', path: file('sparkify.duckdb') }));
 
   const base = await time('duckdb: hand-written SQL (read_json)', async () => {
     const wh = await lib.openWarehouse({ kind: 'duckdb', path: file('baseline.duckdb') });
@@ -147,16 +150,7 @@ async function benchPostgres() {
   const admin = new pg.Client(connection);
   await admin.connect();
   try {
-    const ours = await time('postgres: sparkify etl (COPY FROM STDIN)', async () => {
-      const wh = await lib.openWarehouse({ kind: 'postgres', connection, schema });
-      try {
-        await lib.createTables(wh);
-        const r = await lib.etl(wh, { songs: songsDir, logs: logsDir });
-        return r.stages.map((s) => `${s.stage.replace('load ', '')} ${s.seconds.toFixed(2)}s`).join(', ');
-      } finally {
-        await wh.close();
-      }
-    });
+    const ours = await time('postgres: sparkify etl (COPY FROM STDIN)', () => sparkifyRun({ kind: 'postgres', connection, schema }));
     await admin.query(`DROP SCHEMA ${schema} CASCADE`);
 
     const base = await time('postgres: hand-written SQL (server parses JSON)', async () => {
