@@ -7,7 +7,6 @@
 
 export type ErrorCode =
   | 'CONFIG_INVALID'
-  | 'CONFIG_NOT_FOUND'
   | 'SOURCE_NOT_FOUND'
   | 'SOURCE_EMPTY'
   | 'SOURCE_READ_FAILED'
@@ -34,6 +33,8 @@ export interface SparkifyErrorOptions {
   hint?: string;
   /** The underlying error (driver, SDK, file system). Shown only with --verbose. */
   cause?: unknown;
+  /** The SQL that failed, when a statement did. Shown only with --verbose. */
+  sql?: string;
   /** True when retrying the same call may succeed (network blips, throttling). */
   transient?: boolean;
   /** The pipeline stage that was running, added by the pipeline. */
@@ -43,6 +44,7 @@ export interface SparkifyErrorOptions {
 export class SparkifyError extends Error {
   readonly code: ErrorCode;
   readonly hint: string | undefined;
+  readonly sql: string | undefined;
   readonly transient: boolean;
   stage: string | undefined;
 
@@ -51,6 +53,7 @@ export class SparkifyError extends Error {
     this.name = 'SparkifyError';
     this.code = code;
     this.hint = options.hint;
+    this.sql = options.sql;
     this.transient = options.transient ?? false;
     this.stage = options.stage;
   }
@@ -63,6 +66,7 @@ export interface ConfigIssue {
   message: string;
 }
 
+/** Every configuration problem at once; the CLI exits with 2 and nothing was touched. */
 export class ConfigError extends SparkifyError {
   readonly issues: readonly ConfigIssue[];
 
@@ -80,9 +84,25 @@ export function isSparkifyError(err: unknown): err is SparkifyError {
   return err instanceof SparkifyError;
 }
 
-/** Wraps anything thrown into a SparkifyError, keeping typed errors as they are. */
-export function toSparkifyError(err: unknown, fallback: ErrorCode = 'INTERNAL', hint?: string): SparkifyError {
+/** The hint of an error nobody classified: a bug, not a failed load. */
+export const INTERNAL_HINT = 'This looks like a bug in sparkify: run again with --verbose and report it with that output.';
+
+/**
+ * Wraps anything thrown into a SparkifyError, keeping typed errors as they are.
+ * What nobody classified is `INTERNAL`: a plain bug must not look like a failed load.
+ */
+export function toSparkifyError(err: unknown): SparkifyError {
   if (err instanceof SparkifyError) return err;
   const message = err instanceof Error ? err.message : String(err);
-  return new SparkifyError(fallback, message, { cause: err, hint });
+  return new SparkifyError('INTERNAL', message, { cause: err, hint: INTERNAL_HINT });
+}
+
+/** The first line of a (driver's) message, trimmed; `fallback` when there is none. */
+export function firstLine(text: string | undefined, fallback = 'unknown error'): string {
+  return (text ?? '').split('\n', 1)[0]!.trim() || fallback;
+}
+
+/** The message of anything thrown. */
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

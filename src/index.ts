@@ -3,25 +3,41 @@
  * embedded DuckDB, PostgreSQL or Amazon Redshift.
  *
  * @example
- *   import { loadConfig, openWarehouse, createTables, etl } from 'sparkify-dwh';
- *   const { config } = loadConfig();
- *   const wh = await openWarehouse(config!.warehouse);
+ *   import { loadConfig, ConfigError, openWarehouse, createTables, etl } from 'sparkify-dwh';
+ *   const { config, issues } = loadConfig();
+ *   if (!config) throw new ConfigError(issues);
+ *   const wh = await openWarehouse(config.warehouse);
  *   try {
  *     await createTables(wh);
- *     const report = await etl(wh, { songs: config!.songs, logs: config!.logs });
+ *     const report = await etl(wh, { songs: config.songs, logs: config.logs });
  *     console.log(report.counts);
  *   } finally {
  *     await wh.close();
  *   }
  */
-export { loadConfig, describeTarget, redactUrl, SAMPLE_DIR, DEFAULT_DUCKDB_FILE } from './config.js';
-export type { Config, ConfigFlags, WarehouseTarget, PostgresConnection, LoadConfigResult } from './config.js';
+export { loadConfig } from './config/config.js';
+export type { Config, ConfigFlags, LoadConfigOptions, LoadConfigResult } from './config/config.js';
+export { readConfigLayers, resolveRegion } from './config/layers.js';
+export type { ConfigLayers, Sourced } from './config/layers.js';
+export { findDwhCfg, readDwhCfg, updateDwhCfg } from './config/dwh-cfg.js';
+export type { DwhCfgSections, DwhCfgUpdate } from './config/dwh-cfg.js';
+export { setIniValues } from './config/ini-edit.js';
+export { SAMPLE_DIR } from './config/paths.js';
+export { redactUrl } from './config/redact.js';
 export { SparkifyError, ConfigError, isSparkifyError, toSparkifyError } from './errors.js';
 export type { ErrorCode, ConfigIssue } from './errors.js';
-export { createTables, etl, countRows } from './pipeline.js';
-export type { EtlOptions, EtlReport, StageInfo, StageName, PipelineEvent, PipelineOptions } from './pipeline.js';
-export { openWarehouse } from './warehouses/open-warehouse.js';
-export type { Warehouse, SqlDialect, SqlValue, Row, StagingInput, StagingLoadResult } from './warehouses/warehouse.js';
+export { createTables, countRows } from './pipeline/create-tables.js';
+export { etl } from './pipeline/etl.js';
+export type { EtlOptions } from './pipeline/etl.js';
+export type { EtlReport, StageInfo, StageName, PipelineEvent, PipelineOptions } from './pipeline/report.js';
+export { openWarehouse, describeTarget } from './warehouses/open-warehouse.js';
+export type { WarehouseTarget } from './warehouses/open-warehouse.js';
+export type { Warehouse, SqlValue, Row, StagingInput, StagingLoadResult } from './warehouses/warehouse.js';
+export { DEFAULT_DUCKDB_FILE } from './warehouses/duckdb/duckdb-target.js';
+export type { DuckDBTarget } from './warehouses/duckdb/duckdb-target.js';
+export type { PostgresConnection, PostgresTarget } from './warehouses/postgres/postgres-target.js';
+export type { RedshiftTarget, RedshiftDataApiTarget, RedshiftCopyOptions, DataApiConnection } from './warehouses/redshift/redshift-target.js';
+export type { SqlDialect } from './schema/dialect.js';
 export { openSource } from './sources/open-source.js';
 export type { Source, SourceFile, SourceOptions } from './sources/source.js';
 export { readRecords } from './sources/records.js';

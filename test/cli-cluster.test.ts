@@ -11,7 +11,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { quietAwsSdk } from '../src/aws/quiet.js';
-import { main } from '../src/cli.js';
+import { main } from '../src/cli/main.js';
 import type { ClusterClients } from '../src/cluster/index.js';
 import { FakeAws, MY_IP, PASSWORD, install, mockedClusterClients, mocks } from './helpers/fake-aws.js';
 

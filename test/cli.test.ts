@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, ensureBuilt } from './helpers/build.js';
+import { CLI } from './helpers/paths.js';
 import { FIXTURES, SAMPLE_LOGS, SAMPLE_SONGS, expected } from './helpers/oracle.js';
 import { testWarehouses } from './warehouses.js';
 
@@ -36,7 +36,6 @@ function sparkifyAsync(args: string[], env: Record<string, string> = {}, dir = c
 }
 
 beforeAll(() => {
-  ensureBuilt();
   cwd = mkdtempSync(path.join(os.tmpdir(), 'sparkify-cli-'));
 });
 afterAll(() => rmSync(cwd, { recursive: true, force: true }));

@@ -9,8 +9,10 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { clusterSettingsFromConfig, readDwhCfgSections, setIniValues, updateDwhCfg } from '../src/cluster/index.js';
-import { classifyAwsError } from '../src/cluster/aws-errors.js';
+import { clusterSettingsFromConfig } from '../src/cluster/index.js';
+import { classifyAwsError } from '../src/cluster/cluster-errors.js';
+import { readDwhCfg, updateDwhCfg } from '../src/config/dwh-cfg.js';
+import { setIniValues } from '../src/config/ini-edit.js';
 
 const PASSWORD = 'Sup3rSecretPw';
 
@@ -136,7 +138,7 @@ describe('updateDwhCfg', () => {
 
     const fresh = path.join(dir, 'new.cfg');
     expect((await updateDwhCfg(fresh, { CLUSTER: { HOST: 'h' } })).created).toBe(true);
-    expect(await readDwhCfgSections(fresh)).toEqual({ CLUSTER: { HOST: 'h' } });
+    expect(readDwhCfg(fresh)).toEqual({ CLUSTER: { HOST: 'h' } });
   });
 });
 

@@ -20,14 +20,14 @@ import {
   clusterStatus,
   createCluster,
   deleteCluster,
-  readDwhCfgSections,
   type ClusterClients,
   type ClusterEvent,
   type ClusterSettings,
   type ClusterSettingsInput,
 } from '../src/cluster/index.js';
 import { quietAwsSdk } from '../src/aws/quiet.js';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/config.js';
+import { readDwhCfg } from '../src/config/dwh-cfg.js';
 import { SparkifyError } from '../src/errors.js';
 
 import { ACCOUNT, FakeAws, MY_IP, PASSWORD, S3_READ, awsErr, install, meta, mockedClusterClients, mocks } from './helpers/fake-aws.js';
@@ -549,7 +549,7 @@ describe('dwh.cfg after create', () => {
   it('sets HOST, DB_PORT, IDENTIFIER and ARN, keeping every other line, comment and quote', async () => {
     const file = path.join(dir, 'dwh.cfg');
     writeFileSync(file, COURSE_CFG);
-    const { settings, issues } = clusterSettingsFromConfig({ sections: await readDwhCfgSections(file), requirePassword: true });
+    const { settings, issues } = clusterSettingsFromConfig({ sections: readDwhCfg(file), requirePassword: true });
     expect(issues).toEqual([]);
     const result = await createCluster({ ...run(), settings: settings!, callerIp: MY_IP, configFile: file });
 
@@ -565,7 +565,7 @@ describe('dwh.cfg after create', () => {
     // The rest of sparkify reads it back.
     const { config } = loadConfig({ flags: { config: file, warehouse: 'redshift' }, env: {} });
     expect(config?.warehouse).toMatchObject({ kind: 'redshift', connection: { host, port: 5439, database: 'sparkify', user: 'sparkify_admin' } });
-    expect(config?.iamRoleArn).toBe(ROLE_ARN);
+    expect(config?.warehouse).toMatchObject({ copy: { iamRoleArn: ROLE_ARN } });
 
     // A second run finds nothing to change.
     const again = await createCluster({ ...run(), settings: settings!, callerIp: MY_IP, configFile: file });
@@ -575,7 +575,7 @@ describe('dwh.cfg after create', () => {
   it('serverless writes WORKGROUP; a password given elsewhere is never written', async () => {
     const file = path.join(dir, 'dwh.cfg');
     writeFileSync(file, '[CLUSTER]\r\nDB_NAME=sparkify\r\n\r\n[S3]\r\nSONG_DATA=s3://bucket/songs\r\n');
-    const settings = settingsFor('serverless', { sections: { CLUSTER: { DB_NAME: 'sparkify' } }, overrides: { password: PASSWORD } });
+    const settings = settingsFor('serverless', { sections: { CLUSTER: { DB_NAME: 'sparkify', DB_PASSWORD: PASSWORD } } });
     await createCluster({ ...run(), settings, callerIp: MY_IP, configFile: file });
     const text = readFileSync(file, 'utf8');
     expect(text).not.toContain(PASSWORD);

@@ -5,7 +5,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { describeTarget, loadConfig, redactUrl } from '../src/config.js';
+import { loadConfig } from '../src/config/config.js';
+import { redactUrl } from '../src/config/redact.js';
+import { describeTarget } from '../src/warehouses/open-warehouse.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sparkify-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -48,12 +50,12 @@ describe('config', () => {
     expect(issues).toEqual([]);
     expect(config!.songs).toBe('s3://udacity-dend/song_data');
     expect(config!.logs).toBe('s3://udacity-dend/log_data');
-    expect(config!.logJsonPath).toBe('s3://udacity-dend/log_json_path.json');
-    expect(config!.iamRoleArn).toBe('arn:aws:iam::123456789012:role/dwhRole');
-    expect(config!.warehouse).toMatchObject({
+    expect(config!.warehouse).toEqual({
       kind: 'redshift',
-      transport: 'pg',
       connection: { host: 'dwhcluster.abc123.us-west-2.redshift.amazonaws.com', port: 5439, database: 'dwh', user: 'dwhuser', password: 'Passw0rd', sslmode: 'require' },
+      schema: 'public',
+      // Redshift's own settings travel in its target, not through the pipeline.
+      copy: { iamRoleArn: 'arn:aws:iam::123456789012:role/dwhRole', logJsonPaths: 's3://udacity-dend/log_json_path.json' },
     });
     expect(describeTarget(config!.warehouse)).not.toContain('Passw0rd');
   });
@@ -86,12 +88,44 @@ describe('config', () => {
   });
 
   it('reads Redshift Data API targets for a cluster or a Serverless workgroup', () => {
-    const cluster = loadConfig({ flags: { warehouse: 'redshift+data-api://dwhcluster/dwh?user=awsuser' }, env: {}, cwd: dir }).config!;
-    expect(cluster.warehouse).toMatchObject({ kind: 'redshift', transport: 'data-api', dataApi: { clusterIdentifier: 'dwhcluster', database: 'dwh', dbUser: 'awsuser' } });
-    const serverless = loadConfig({ flags: { warehouse: 'redshift+data-api://sparkify/dev?workgroup=1' }, env: {}, cwd: dir }).config!;
-    expect(serverless.warehouse).toMatchObject({ kind: 'redshift', transport: 'data-api', dataApi: { workgroupName: 'sparkify', database: 'dev' } });
-    const { issues } = loadConfig({ flags: { warehouse: 'redshift+data-api://dwhcluster/dwh' }, env: {}, cwd: dir });
+    const s3 = { songs: 's3://b/song_data', logs: 's3://b/log_data' };
+    const cluster = loadConfig({ flags: { warehouse: 'redshift+data-api://dwhcluster/dwh?user=awsuser', ...s3 }, env: { AWS_REGION: 'us-west-2' }, cwd: dir }).config!;
+    expect(cluster.warehouse).toEqual({
+      kind: 'redshift-data-api',
+      dataApi: { clusterIdentifier: 'dwhcluster', database: 'dwh', dbUser: 'awsuser' },
+      schema: 'public',
+      region: 'us-west-2',
+      copy: { region: 'us-west-2' },
+    });
+    const serverless = loadConfig({ flags: { warehouse: 'redshift+data-api://sparkify/dev?workgroup=1', ...s3 }, env: {}, cwd: dir }).config!;
+    expect(serverless.warehouse).toMatchObject({ kind: 'redshift-data-api', dataApi: { workgroupName: 'sparkify', database: 'dev' } });
+    expect(describeTarget(serverless.warehouse)).toBe('Redshift Data API workgroup sparkify/dev (schema public)');
+    const { issues } = loadConfig({ flags: { warehouse: 'redshift+data-api://dwhcluster/dwh', ...s3 }, env: {}, cwd: dir });
     expect(issues.map((i) => i.message).join()).toMatch(/database user .* or a Secrets Manager ARN/);
+  });
+
+  it('finds what Redshift cannot load before any run: local folders, other S3 stores, a misplaced JSONPaths file', () => {
+    const target = { warehouse: 'redshift://awsuser@x.abc.us-west-2.redshift.amazonaws.com/dev' };
+    // The bundled sample is a folder on this machine: COPY cannot read it.
+    const local = loadConfig({ flags: target, env: {}, cwd: dir });
+    expect(local.config).toBeUndefined();
+    expect(local.issues.map((i) => i.where)).toEqual(['the song files (--songs, [S3] SONG_DATA)', 'the event logs (--logs, [S3] LOG_DATA)']);
+    expect(local.issues[0]!.message).toMatch(/^Redshift loads only from Amazon S3, and .*sparkify-sample[/\\]song_data is a folder on this machine/);
+
+    const minio = loadConfig({ flags: { ...target, songs: 's3://b/song_data', logs: 's3://b/log_data', s3Endpoint: 'http://127.0.0.1:9000' }, env: {}, cwd: dir });
+    expect(minio.issues.map((i) => i.message)).toEqual([
+      expect.stringContaining('not the S3-compatible endpoint http://127.0.0.1:9000'),
+      expect.stringContaining('not the S3-compatible endpoint http://127.0.0.1:9000'),
+    ]);
+
+    const env = { SPARKIFY_LOG_JSONPATH: 's3://b/log_data/paths.json' };
+    const paths = loadConfig({ flags: { ...target, songs: 's3://b/song_data', logs: 's3://b/log_data' }, env, cwd: dir });
+    expect(paths.issues).toEqual([{ where: 'JSONPaths file ([S3] LOG_JSONPATH)', message: expect.stringContaining('lies under the event log location s3://b/log_data') }]);
+    const notS3 = loadConfig({ flags: { ...target, songs: 's3://b/song_data', logs: 's3://b/log_data' }, env: { SPARKIFY_LOG_JSONPATH: '/home/me/paths.json' }, cwd: dir });
+    expect(notS3.issues[0]!.message).toMatch(/is not an s3:\/\/ object/);
+
+    const bucketless = loadConfig({ flags: { songs: 's3:///song_data' }, env: {}, cwd: dir });
+    expect(bucketless.issues).toEqual([{ where: '--songs', message: '"s3:///song_data" names no bucket (expected s3://bucket/prefix)' }]);
   });
 
   it('reports every problem at once, saying where each value came from', () => {

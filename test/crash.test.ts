@@ -10,15 +10,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { WarehouseTarget } from '../src/config.js';
-import { createTables, etl } from '../src/pipeline.js';
+import type { WarehouseTarget } from '../src/warehouses/open-warehouse.js';
+import { createTables } from '../src/pipeline/create-tables.js';
+import { etl } from '../src/pipeline/etl.js';
 import { ALL_TABLES } from '../src/schema/tables.js';
-import { DuckDBWarehouse } from '../src/warehouses/duckdb.js';
-import { PostgresWarehouse } from '../src/warehouses/postgres.js';
+import { DuckDBWarehouse } from '../src/warehouses/duckdb/duckdb-warehouse.js';
+import { PostgresWarehouse } from '../src/warehouses/postgres/postgres-warehouse.js';
 import type { Warehouse } from '../src/warehouses/warehouse.js';
 import { SAMPLE_LOGS, SAMPLE_SONGS } from './helpers/oracle.js';
-import { ensureTestDist } from './helpers/test-dist.js';
-import { TEST_PG, dropSchema, testWarehouses, uniqueSchema } from './warehouses.js';
+import { DIST } from './helpers/paths.js';
+import { TEST_PG, dropSchema, runsHere, testWarehouse, uniqueSchema, type TestWarehouseName } from './warehouses.js';
 
 /** Copies of the sample's 30 log files: 10 × 8,056 = 80,560 events, 38 MB. */
 const COPIES = 10;
@@ -29,10 +30,8 @@ type ChildEvent = { type: 'stage-start' | 'progress' | 'done'; stage?: string; r
 
 let dir: string;
 let logs: string;
-let dist: string;
 
 beforeAll(() => {
-  dist = ensureTestDist(['index.js', 'warehouses/postgres.js', 'warehouses/duckdb.js']);
   dir = mkdtempSync(path.join(os.tmpdir(), 'sparkify-crash-'));
   logs = path.join(dir, 'log_data');
   for (let i = 0; i < COPIES; i++) cpSync(SAMPLE_LOGS, path.join(logs, `copy-${String(i).padStart(2, '0')}`), { recursive: true });
@@ -47,11 +46,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 async function dumpAll(wh: Warehouse): Promise<Tables> {
   const out: Tables = {};
   for (const t of ALL_TABLES) {
-    const sql =
-      wh.kind === 'duckdb'
-        ? `SELECT COUNT(*) AS n, md5(COALESCE(string_agg(CAST(t AS VARCHAR), chr(10) ORDER BY CAST(t AS VARCHAR)), '')) AS h FROM ${t.name} t`
-        : `SELECT COUNT(*) AS n, md5(COALESCE(string_agg(t::text, E'\\n' ORDER BY t::text COLLATE "C"), '')) AS h FROM ${t.name} t`;
-    const [row] = await wh.query<{ n: number; h: string }>(sql);
+    const [row] = await wh.query<{ n: number; h: string }>(testWarehouse(wh.kind as TestWarehouseName).digestSql(t.name));
     out[t.name] = { rows: Number(row!.n), md5: row!.h };
   }
   return out;
@@ -62,7 +57,7 @@ async function dumpAll(wh: Warehouse): Promise<Tables> {
  * Resolves with what it printed, after it is gone.
  */
 async function runAndKill(target: WarehouseTarget, killWhen: (e: ChildEvent) => boolean | Promise<boolean>): Promise<ChildEvent[]> {
-  const child = spawn(process.execPath, [CHILD, dist, JSON.stringify(target), SAMPLE_SONGS, logs], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CHILD, DIST, JSON.stringify(target), SAMPLE_SONGS, logs], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
@@ -84,9 +79,7 @@ async function runAndKill(target: WarehouseTarget, killWhen: (e: ChildEvent) => 
   return events;
 }
 
-const kinds = new Set(testWarehouses().map((k) => k.name));
-
-describe.skipIf(!kinds.has('postgres'))('postgres: SIGKILL in the middle of a COPY', () => {
+describe.skipIf(!runsHere('postgres'))('postgres: SIGKILL in the middle of a COPY', () => {
   const schema = uniqueSchema('sparkify_crash');
   let wh: PostgresWarehouse;
   afterAll(async () => {
@@ -95,7 +88,7 @@ describe.skipIf(!kinds.has('postgres'))('postgres: SIGKILL in the middle of a CO
   });
 
   it('keeps the last committed tables, and the next etl gives those of a clean run', async () => {
-    wh = await PostgresWarehouse.open(TEST_PG, { schema });
+    wh = await PostgresWarehouse.open({ connection: TEST_PG, schema });
     await createTables(wh);
     await etl(wh, { songs: SAMPLE_SONGS, logs });
     const clean = await dumpAll(wh);
@@ -123,7 +116,7 @@ describe.skipIf(!kinds.has('postgres'))('postgres: SIGKILL in the middle of a CO
   });
 });
 
-describe.skipIf(!kinds.has('duckdb'))('duckdb: SIGKILL in the middle of a staging load', () => {
+describe.skipIf(!runsHere('duckdb'))('duckdb: SIGKILL in the middle of a staging load', () => {
   let file: string;
   beforeAll(() => {
     file = path.join(dir, 'crash.duckdb');

@@ -6,9 +6,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createTables, etl } from '../src/pipeline.js';
+import { createTables } from '../src/pipeline/create-tables.js';
+import { etl } from '../src/pipeline/etl.js';
 import { ALL_TABLES } from '../src/schema/tables.js';
-import { DuckDBWarehouse, type DuckDBWarehouseOptions } from '../src/warehouses/duckdb.js';
+import { DuckDBWarehouse, type DuckDBWarehouseOptions } from '../src/warehouses/duckdb/duckdb-warehouse.js';
 import { writeEdgeFixtures } from './helpers/edge-fixtures.js';
 import { FIXTURES, SAMPLE_LOGS, SAMPLE_SONGS } from './helpers/oracle.js';
 import { dump } from './warehouses.js';

@@ -7,7 +7,8 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTables, etl } from '../src/pipeline.js';
+import { createTables } from '../src/pipeline/create-tables.js';
+import { etl } from '../src/pipeline/etl.js';
 import { ALL_TABLES } from '../src/schema/tables.js';
 import { writeEdgeFixtures, writeStrayCarriageReturnLogs, type EdgeFixtures } from './helpers/edge-fixtures.js';
 import { FIXTURES, SAMPLE_LOGS, SAMPLE_SONGS } from './helpers/oracle.js';

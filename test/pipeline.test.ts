@@ -3,10 +3,13 @@
  * run here, with expected values computed independently (test/helpers/oracle.ts).
  */
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SparkifyError } from '../src/errors.js';
-import { countRows, createTables, etl } from '../src/pipeline.js';
+import { countRows, createTables } from '../src/pipeline/create-tables.js';
+import { etl } from '../src/pipeline/etl.js';
 import { ALL_TABLES } from '../src/schema/tables.js';
+import { LocalSource } from '../src/sources/local.js';
+import type { Source } from '../src/sources/source.js';
 import { FIXTURES, SAMPLE_LOGS, SAMPLE_SONGS, expected, fmt } from './helpers/oracle.js';
 import { dump, testWarehouses, type OpenedTestWarehouse } from './warehouses.js';
 
@@ -191,6 +194,42 @@ for (const kind of testWarehouses()) {
         expect(err).toMatchObject({ code: 'SOURCE_NOT_FOUND' });
         expect(await countRows(ctx.warehouse)).toMatchObject({ staging_events: 0 });
       } finally {
+        await ctx.cleanup();
+      }
+    });
+
+    it('an error nobody classified is INTERNAL (a bug to report, not a failed load), names the stage, and rolls back', async () => {
+      const ctx = await kind.open();
+      try {
+        await createTables(ctx.warehouse);
+        const local = new LocalSource(SAMPLE_LOGS);
+        const broken: Source = { ...local, list: () => local.list(), read: async () => Promise.reject(new TypeError('x is not a function')), stream: (f) => local.stream(f), localPath: () => undefined, close: async () => undefined };
+        const err = await etl(ctx.warehouse, { songs: SAMPLE_SONGS, logs: broken }).catch((e: unknown) => e);
+        expect(err).toMatchObject({ code: 'INTERNAL', stage: 'load staging_events', message: 'x is not a function' });
+        expect((err as SparkifyError).hint).toMatch(/--verbose and report it/);
+        expect(await countRows(ctx.warehouse)).toMatchObject({ staging_events: 0 });
+      } finally {
+        await ctx.cleanup();
+      }
+    });
+
+    it('closes the sources it opened, whether the run succeeds or fails', async () => {
+      const ctx = await kind.open();
+      const close = vi.spyOn(LocalSource.prototype, 'close');
+      try {
+        await createTables(ctx.warehouse);
+        await etl(ctx.warehouse, { songs: SAMPLE_SONGS, logs: SAMPLE_LOGS });
+        expect(close).toHaveBeenCalledTimes(2);
+        close.mockClear();
+        await etl(ctx.warehouse, { songs: SAMPLE_SONGS, logs: path.join(FIXTURES, 'bad-logs'), maxRejects: 0 }).catch(() => undefined);
+        expect(close).toHaveBeenCalledTimes(2);
+        close.mockClear();
+        // A Source the caller opened stays the caller's to close.
+        const logs = new LocalSource(SAMPLE_LOGS);
+        await etl(ctx.warehouse, { songs: SAMPLE_SONGS, logs });
+        expect(close).toHaveBeenCalledTimes(1);
+      } finally {
+        close.mockRestore();
         await ctx.cleanup();
       }
     });

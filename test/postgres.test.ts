@@ -6,24 +6,25 @@
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PostgresConnection } from '../src/config.js';
+import type { PostgresConnection } from '../src/warehouses/postgres/postgres-target.js';
 import { SparkifyError } from '../src/errors.js';
-import { countRows, createTables, etl } from '../src/pipeline.js';
+import { countRows, createTables } from '../src/pipeline/create-tables.js';
+import { etl } from '../src/pipeline/etl.js';
 import { ALL_TABLES } from '../src/schema/tables.js';
 import { LocalSource } from '../src/sources/local.js';
 import type { Source } from '../src/sources/source.js';
-import { DuckDBWarehouse } from '../src/warehouses/duckdb.js';
-import { classifyConnectError } from '../src/warehouses/postgres-errors.js';
-import { PostgresWarehouse } from '../src/warehouses/postgres.js';
+import { DuckDBWarehouse } from '../src/warehouses/duckdb/duckdb-warehouse.js';
+import { classifyConnectError } from '../src/warehouses/postgres/postgres-errors.js';
+import { PostgresWarehouse } from '../src/warehouses/postgres/postgres-warehouse.js';
 import type { Warehouse } from '../src/warehouses/warehouse.js';
 import { writeEdgeFixtures } from './helpers/edge-fixtures.js';
 import { SAMPLE_LOGS, SAMPLE_SONGS } from './helpers/oracle.js';
-import { TEST_PG, dropSchema, dump, testWarehouses, uniqueSchema } from './warehouses.js';
+import { TEST_PG, dropSchema, dump, runsHere, uniqueSchema } from './warehouses.js';
 
-const enabled = testWarehouses().some((w) => w.name === 'postgres');
+const enabled = runsHere('postgres');
 
 async function openError(connection: Partial<PostgresConnection>, schema = 'public', connectTimeoutMs?: number): Promise<SparkifyError> {
-  const err = await PostgresWarehouse.open({ ...TEST_PG, ...connection }, { schema, connectTimeoutMs }).then(
+  const err = await PostgresWarehouse.open({ connection: { ...TEST_PG, ...connection }, schema }, { connectTimeoutMs }).then(
     async (wh) => {
       await wh.close();
       throw new Error('expected open() to fail');
@@ -35,7 +36,7 @@ async function openError(connection: Partial<PostgresConnection>, schema = 'publ
 }
 
 async function withAdmin<T>(fn: (admin: PostgresWarehouse) => Promise<T>): Promise<T> {
-  const admin = await PostgresWarehouse.open(TEST_PG, { schema: 'public' });
+  const admin = await PostgresWarehouse.open({ connection: TEST_PG, schema: 'public' });
   try {
     return await fn(admin);
   } finally {
@@ -127,7 +128,7 @@ describe.skipIf(!enabled)('postgres: connecting', () => {
     expect(noCreateSchema.message).toMatch(/permission denied for database test/);
 
     await withAdmin((admin) => admin.execute(`GRANT USAGE ON SCHEMA ${guarded} TO ${plain}`));
-    const wh = await PostgresWarehouse.open({ ...TEST_PG, user: plain }, { schema: guarded });
+    const wh = await PostgresWarehouse.open({ connection: { ...TEST_PG, user: plain }, schema: guarded });
     try {
       const err = await createTables(wh).catch((e: unknown) => e);
       expect(err).toMatchObject({ code: 'WAREHOUSE_PERMISSION_DENIED', stage: 'create-tables' });
@@ -138,7 +139,7 @@ describe.skipIf(!enabled)('postgres: connecting', () => {
   });
 
   it('keeps the password out of its description, and closes idempotently', async () => {
-    const wh = await PostgresWarehouse.open({ ...TEST_PG, password: 'sekret-pw' }, { schema: 'public' });
+    const wh = await PostgresWarehouse.open({ connection: { ...TEST_PG, password: 'sekret-pw' }, schema: 'public' });
     expect(wh.description).toBe('PostgreSQL postgres@127.0.0.1:5432/test (schema public)');
     await wh.close();
     await wh.close();
@@ -150,7 +151,7 @@ describe.skipIf(!enabled)('postgres: one warehouse', () => {
   const schema = uniqueSchema('sparkify_pg');
   let wh: PostgresWarehouse;
   beforeAll(async () => {
-    wh = await PostgresWarehouse.open(TEST_PG, { schema });
+    wh = await PostgresWarehouse.open({ connection: TEST_PG, schema });
   });
   afterAll(async () => {
     await wh?.close();
@@ -179,7 +180,7 @@ describe.skipIf(!enabled)('postgres: one warehouse', () => {
     const collations = await wh.query(`SELECT DISTINCT collation_name FROM information_schema.columns
       WHERE table_schema = '${schema}' AND data_type = 'character varying'`);
     expect(collations).toEqual([{ collation_name: 'C' }]);
-    const other = await PostgresWarehouse.open(TEST_PG, { schema: `${schema}_other` });
+    const other = await PostgresWarehouse.open({ connection: TEST_PG, schema: `${schema}_other` });
     try {
       await expect(countRows(other)).rejects.toMatchObject({ code: 'WAREHOUSE_NOT_READY' });
     } finally {
@@ -229,14 +230,15 @@ describe.skipIf(!enabled)('postgres: one warehouse', () => {
       uri: local.uri,
       list: () => local.list(),
       read: async (f) => {
-        if (++reads === 20) throw new Error('disk went away');
+        if (++reads === 20) throw new SparkifyError('SOURCE_READ_FAILED', 'disk went away');
         return local.read(f);
       },
       stream: (f) => local.stream(f),
       localPath: () => undefined,
+      close: async () => undefined,
     };
     const err = await etl(wh, { songs: SAMPLE_SONGS, logs: failing }).catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: 'LOAD_FAILED', stage: 'load staging_events', message: 'disk went away' });
+    expect(err).toMatchObject({ code: 'SOURCE_READ_FAILED', stage: 'load staging_events', message: 'disk went away' });
     expect(await countRows(wh)).toEqual(before);
   });
 });
@@ -245,7 +247,7 @@ describe.skipIf(!enabled)('postgres: concurrent runs', () => {
   const schema = uniqueSchema('sparkify_lock');
   const opened: Warehouse[] = [];
   const open = async (s = schema) => {
-    const wh = await PostgresWarehouse.open(TEST_PG, { schema: s });
+    const wh = await PostgresWarehouse.open({ connection: TEST_PG, schema: s });
     opened.push(wh);
     return wh;
   };
@@ -306,6 +308,7 @@ describe.skipIf(!enabled)('postgres: concurrent runs', () => {
       },
       stream: (f) => local.stream(f),
       localPath: () => undefined,
+      close: async () => undefined,
     };
     const err = await etl(a, { songs: SAMPLE_SONGS, logs }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'WAREHOUSE_UNREACHABLE', transient: true, stage: 'load staging_events' });
@@ -347,7 +350,7 @@ describe.skipIf(!enabled)('postgres: a database with a linguistic collation', ()
   it('picks the same rows as DuckDB, whatever the database sorts text by', async (ctx) => {
     if (!icu) ctx.skip();
     const edge = writeEdgeFixtures();
-    const pg = await PostgresWarehouse.open({ ...TEST_PG, database: db }, { schema: 'public' });
+    const pg = await PostgresWarehouse.open({ connection: { ...TEST_PG, database: db }, schema: 'public' });
     const duck = await DuckDBWarehouse.open(':memory:');
     try {
       const [{ lt }] = (await pg.query(`SELECT 'Zed' < 'apple' AS lt`)) as [{ lt: boolean }];

@@ -8,7 +8,7 @@
 import { DescribeStatementCommand, ExecuteStatementCommand, RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, expect, it, vi } from 'vitest';
-import { DataApiSession } from '../src/warehouses/redshift-data-api.js';
+import { DataApiSession } from '../src/warehouses/redshift/data-api/data-api-session.js';
 
 afterEach(() => vi.restoreAllMocks());
 

@@ -15,14 +15,15 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SparkifyError } from '../src/errors.js';
-import { createTables, etl } from '../src/pipeline.js';
+import { createTables } from '../src/pipeline/create-tables.js';
+import { etl } from '../src/pipeline/etl.js';
 import { coerceValue } from '../src/schema/coerce.js';
 import { createTableSql } from '../src/schema/ddl.js';
 import { ALL_TABLES, STAR_TABLES, stagingEvents, stagingSongs, tableByName, type Table } from '../src/schema/tables.js';
 import { transforms } from '../src/schema/transforms.js';
 import { LocalSource } from '../src/sources/local.js';
 import type { Source, SourceFile } from '../src/sources/source.js';
-import { PostgresWarehouse } from '../src/warehouses/postgres.js';
+import { PostgresWarehouse } from '../src/warehouses/postgres/postgres-warehouse.js';
 import {
   copyLocation,
   copySql,
@@ -33,15 +34,15 @@ import {
   landingCountsSql,
   landingTableName,
   maxErrorFor,
-} from '../src/warehouses/redshift-copy.js';
-import { REDSHIFT_MAX_VARCHAR, redshiftDialect } from '../src/warehouses/redshift-dialect.js';
-import { classifyCopyError, cutBytes, insertRejectsSql, loadErrorRejects, loadErrorsSql, type LoadErrorRow } from '../src/warehouses/redshift-load-errors.js';
-import { acquireTableLock } from '../src/warehouses/redshift-lock.js';
-import { isServerlessHost, openRedshift, RedshiftPgWarehouse } from '../src/warehouses/redshift.js';
-import { loadStagingRedshift, type RedshiftSql } from '../src/warehouses/redshift-staging.js';
+} from '../src/warehouses/redshift/redshift-copy.js';
+import { REDSHIFT_MAX_VARCHAR, redshiftDialect } from '../src/warehouses/redshift/redshift-dialect.js';
+import { classifyCopyError, cutBytes, insertRejectsSql, loadErrorRejects, loadErrorsSql, type LoadErrorRow } from '../src/warehouses/redshift/redshift-load-errors.js';
+import { acquireTableLock } from '../src/warehouses/redshift/redshift-lock.js';
+import { isServerlessHost, RedshiftWarehouse } from '../src/warehouses/redshift/redshift-warehouse.js';
+import { loadStagingRedshift, redshiftSourceIssues, type RedshiftSql } from '../src/warehouses/redshift/redshift-staging.js';
 import type { Row } from '../src/warehouses/warehouse.js';
 import { SAMPLE_LOGS, SAMPLE_SONGS } from './helpers/oracle.js';
-import { TEST_PG, dropSchema, dump, testWarehouses, uniqueSchema } from './warehouses.js';
+import { TEST_PG, dropSchema, dump, runsHere, uniqueSchema } from './warehouses.js';
 
 const ROLE = 'arn:aws:iam::123456789012:role/dwhRole';
 const JSONPATHS = 's3://udacity-dend/log_json_path.json';
@@ -175,57 +176,52 @@ describe('redshift: DDL from the table data', () => {
 });
 
 /** A source on S3 as S3Source presents itself, without AWS. */
-function s3Source(uri: string, files: SourceFile[] = [], extra: Record<string, unknown> = {}): Source {
+function s3Source(uri: string, files: SourceFile[] = [], extra: Partial<Source> = {}): Source {
   return {
     kind: 's3',
     uri,
     region: 'us-west-2',
-    endpoint: 'https://s3.us-west-2.amazonaws.com',
     ...extra,
     list: async () => files,
     read: async () => Buffer.alloc(0),
     stream: async function* () {},
     localPath: () => undefined,
-  } as Source;
+    close: async () => undefined,
+  };
 }
 
 describe('redshift: COPY from S3', () => {
   const from = 's3://udacity-dend/log_data/';
 
   it('reads the folder (trailing slash), one object as itself, a whole bucket', () => {
-    expect(copyLocation(s3Source('s3://udacity-dend/log_data'))).toBe('s3://udacity-dend/log_data/');
-    expect(copyLocation(s3Source('s3://b/song_data/A/x.json'))).toBe('s3://b/song_data/A/x.json');
-    expect(copyLocation(s3Source('s3://b'))).toBe('s3://b/');
+    expect(copyLocation('s3://udacity-dend/log_data')).toBe('s3://udacity-dend/log_data/');
+    expect(copyLocation('s3://b/song_data/A/x.json')).toBe('s3://b/song_data/A/x.json');
+    expect(copyLocation('s3://b')).toBe('s3://b/');
   });
 
-  it('refuses a local folder with a clear error and what to do', () => {
-    const err = (() => {
-      try {
-        copyLocation(new LocalSource(SAMPLE_LOGS));
-      } catch (e) {
-        return e as SparkifyError;
-      }
-    })();
-    expect(err).toBeInstanceOf(SparkifyError);
-    expect(err!.code).toBe('WAREHOUSE_UNSUPPORTED');
-    expect(err!.message).toContain(SAMPLE_LOGS);
-    expect(err!.hint).toMatch(/S3/);
-    expect(err!.hint).toMatch(/--warehouse duckdb/);
-  });
-
-  it('refuses an S3-compatible endpoint that is not Amazon S3', () => {
-    expect(() => copyLocation(s3Source('s3://b/logs', [], { endpoint: 'http://127.0.0.1:9000' }))).toThrow(
-      expect.objectContaining({ code: 'WAREHOUSE_UNSUPPORTED' }),
+  it('says what stops a location before anything runs: a local folder, another S3 store, a JSONPaths file in the wrong place', () => {
+    const local = redshiftSourceIssues(stagingEvents, new LocalSource(SAMPLE_LOGS), {});
+    expect(local).toHaveLength(1);
+    expect(local[0]!.where).toBe('the event logs (--logs, [S3] LOG_DATA)');
+    expect(local[0]!.message).toContain(SAMPLE_LOGS);
+    expect(local[0]!.message).toMatch(/aws s3 sync .* --warehouse duckdb/);
+    expect(redshiftSourceIssues(stagingSongs, s3Source('s3://b/logs', [], { customEndpoint: 'http://127.0.0.1:9000' }), {})[0]!.message).toContain(
+      'not the S3-compatible endpoint http://127.0.0.1:9000',
     );
+    expect(redshiftSourceIssues(stagingSongs, s3Source('s3://b/logs', [], { customEndpoint: 'https://s3.eu-west-1.amazonaws.com' }), {})).toEqual([]);
+    const logs = s3Source('s3://udacity-dend/log_data');
+    expect(redshiftSourceIssues(stagingEvents, logs, { logJsonPaths: JSONPATHS })).toEqual([]);
+    expect(redshiftSourceIssues(stagingEvents, logs, { logJsonPaths: '/home/me/log_json_path.json' })[0]!.message).toMatch(/not an s3:\/\/ object/);
+    expect(redshiftSourceIssues(stagingEvents, logs, { logJsonPaths: `${from}paths.json` })[0]!.message).toMatch(/lies under the event log location/);
+    // Songs never use the event log's JSONPaths file.
+    expect(redshiftSourceIssues(stagingSongs, s3Source('s3://udacity-dend/song_data'), { logJsonPaths: '/not/s3.json' })).toEqual([]);
   });
 
   it('maps events through the JSONPaths file, songs by name, events by name ignoring case when there is no file', () => {
-    expect(jsonOption(stagingEvents, JSONPATHS, from)).toBe(JSONPATHS);
-    expect(jsonOption(stagingSongs, undefined, 's3://udacity-dend/song_data/')).toBe('auto');
+    expect(jsonOption(stagingEvents, JSONPATHS)).toBe(JSONPATHS);
+    expect(jsonOption(stagingSongs, undefined)).toBe('auto');
     // 'auto' is case-sensitive against lower-cased column names: firstName, userId … would load NULL.
-    expect(jsonOption(stagingEvents, undefined, from)).toBe('auto ignorecase');
-    expect(() => jsonOption(stagingEvents, '/home/me/log_json_path.json', from)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
-    expect(() => jsonOption(stagingEvents, `${from}paths.json`, from)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+    expect(jsonOption(stagingEvents, undefined)).toBe('auto ignorecase');
   });
 
   it("matches the course's JSONPaths file: one path per staging_events column, in the table's order", () => {
@@ -351,7 +347,7 @@ describe('redshift: a COPY that fails', () => {
     [`User arn:aws:redshift:us-west-2:123:dbuser:c/awsuser is not authorized to assume IAM Role ${ROLE}`, 'WAREHOUSE_PERMISSION_DENIED'],
     ['S3ServiceException:The specified bucket does not exist,Status 404,Error NoSuchBucket', 'S3_BUCKET_NOT_FOUND'],
     ['S3ServiceException:The bucket you are attempting to access must be addressed using the specified endpoint.,Status 301,Error PermanentRedirect', 'S3_WRONG_REGION'],
-    ['Number of jsonpaths and the number of columns should match. JSONPath size: 17, Number of columns in table or column list: 18', 'CONFIG_INVALID'],
+    ['Number of jsonpaths and the number of columns should match. JSONPath size: 17, Number of columns in table or column list: 18', 'LOAD_FAILED'],
     ["The specified S3 prefix 'log_dta' does not exist", 'SOURCE_NOT_FOUND'],
   ])('%s → %s', (message, code) => {
     const err = classifyCopyError(server(message), ctx) as SparkifyError;
@@ -400,8 +396,8 @@ describe('redshift: the staging load, statement by statement (fake session)', ()
     const result = await loadStagingRedshift(
       db,
       stagingEvents,
-      { source, files, format: 'ndjson', jsonPaths: JSONPATHS, maxRejects: 10, onProgress: (p) => progress.push(p) },
-      { iamRoleArn: ROLE, loadErrors: 'stl' },
+      { source, files, format: 'ndjson', maxRejects: 10, onProgress: (p) => progress.push(p) },
+      { copy: { iamRoleArn: ROLE, logJsonPaths: JSONPATHS }, loadErrors: 'stl' },
     );
     expect(result).toEqual({ rows: 8054, rejected: 3, bytes: 1500 });
     expect(progress).toEqual([{ records: 8057, bytes: 1500, files: 2 }]);
@@ -430,8 +426,8 @@ describe('redshift: the staging load, statement by statement (fake session)', ()
   it('refuses a local folder before running anything', async () => {
     const { db, statements } = fakeSession();
     await expect(
-      loadStagingRedshift(db, stagingSongs, { source: new LocalSource(SAMPLE_SONGS), files: [], format: 'json' }, { loadErrors: 'stl' }),
-    ).rejects.toMatchObject({ code: 'WAREHOUSE_UNSUPPORTED' });
+      loadStagingRedshift(db, stagingSongs, { source: new LocalSource(SAMPLE_SONGS), files: [], format: 'json' }, { copy: {}, loadErrors: 'stl' }),
+    ).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
     expect(statements).toEqual([]);
   });
 
@@ -439,7 +435,7 @@ describe('redshift: the staging load, statement by statement (fake session)', ()
     const { db } = fakeSession({
       failCopy: new SparkifyError('WAREHOUSE_QUERY_FAILED', "Redshift: Load into table '_sparkify_copy_staging_songs' failed.  Check 'sys_load_error_detail' system table for details."),
     });
-    const err = await loadStagingRedshift(db, stagingSongs, { source: s3Source('s3://b/song_data'), files: [], format: 'json', maxRejects: 0 }, { loadErrors: 'sys' }).catch(
+    const err = await loadStagingRedshift(db, stagingSongs, { source: s3Source('s3://b/song_data'), files: [], format: 'json', maxRejects: 0 }, { copy: {}, loadErrors: 'sys' }).catch(
       (e: SparkifyError) => e,
     );
     expect(err).toMatchObject({ code: 'REJECT_LIMIT_EXCEEDED' });
@@ -448,14 +444,14 @@ describe('redshift: the staging load, statement by statement (fake session)', ()
   });
 });
 
-const pgEnabled = testWarehouses().some((w) => w.name === 'postgres');
+const pgEnabled = runsHere('postgres');
 
 describe.skipIf(!pgEnabled)('redshift SQL that is also PostgreSQL, run on the local PostgreSQL', () => {
   const schema = uniqueSchema('sparkify_rs');
   let wh: PostgresWarehouse;
 
   beforeAll(async () => {
-    wh = await PostgresWarehouse.open(TEST_PG, { schema });
+    wh = await PostgresWarehouse.open({ connection: TEST_PG, schema });
   });
   afterAll(async () => {
     await wh?.close();
@@ -528,9 +524,8 @@ describe.skipIf(!pgEnabled)('redshift SQL that is also PostgreSQL, run on the lo
 
   it('opens the wire-protocol transport (PostgreSQL standing in for Redshift: same protocol, not the same server)', async () => {
     const other = uniqueSchema('sparkify_rs_pg');
-    const rs = await openRedshift({ kind: 'redshift', transport: 'pg', connection: TEST_PG, schema: other, iamRoleArn: ROLE });
+    const rs = await RedshiftWarehouse.open({ kind: 'redshift', connection: TEST_PG, schema: other, copy: { iamRoleArn: ROLE } });
     try {
-      expect(rs).toBeInstanceOf(RedshiftPgWarehouse);
       expect(rs.kind).toBe('redshift');
       expect(rs.dialect).toBe(redshiftDialect);
       expect(rs.description).toBe(`Redshift ${TEST_PG.user}@${TEST_PG.host}:${TEST_PG.port}/${TEST_PG.database} (schema ${other})`);
@@ -539,9 +534,10 @@ describe.skipIf(!pgEnabled)('redshift SQL that is also PostgreSQL, run on the lo
       const release = await rs.lock();
       await expect(rs.lock()).rejects.toMatchObject({ code: 'WAREHOUSE_LOCKED' });
       await release();
-      await expect(
-        rs.transaction(() => rs.loadStaging(stagingEvents, { source: new LocalSource(SAMPLE_LOGS), files: [], format: 'ndjson' })),
-      ).rejects.toMatchObject({ code: 'WAREHOUSE_UNSUPPORTED' });
+      // The pipeline asks this before it takes the lock.
+      expect(rs.sourceIssues(stagingEvents, new LocalSource(SAMPLE_LOGS))).toEqual([
+        { where: 'the event logs (--logs, [S3] LOG_DATA)', message: expect.stringContaining('Redshift loads only from Amazon S3') },
+      ]);
     } finally {
       await rs.close();
       await dropSchema(other);

@@ -1,21 +1,33 @@
 /**
- * Which warehouses the behaviour suites run against here, and how each one is
- * set up and torn down. Every suite loops over `testWarehouses()` and names its
- * `describe` after the warehouse. `SPARKIFY_TEST_WAREHOUSES=duckdb,postgres`
- * narrows the list.
+ * The one place that decides which warehouses the behaviour suites run
+ * against here, and how each is set up, torn down and inspected. Every suite
+ * loops over `testWarehouses()` and names its `describe` after the warehouse.
+ * A warehouse the global set-up found unreachable is left out (its reason was
+ * printed); `SPARKIFY_TEST_WAREHOUSES=duckdb,postgres` narrows the list.
+ * SQL that differs between warehouses in the tests lives here, on each one.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { inject } from 'vitest';
+import { DuckDBWarehouse } from '../src/warehouses/duckdb/duckdb-warehouse.js';
+import { PostgresWarehouse } from '../src/warehouses/postgres/postgres-warehouse.js';
+import type { PostgresConnection } from '../src/warehouses/postgres/postgres-target.js';
 import type { Warehouse } from '../src/warehouses/warehouse.js';
-import { DuckDBWarehouse } from '../src/warehouses/duckdb.js';
-import { PostgresWarehouse } from '../src/warehouses/postgres.js';
-import type { PostgresConnection } from '../src/config.js';
+import { TEST_PG_HOST, TEST_PG_PORT } from './helpers/paths.js';
+
+export type TestWarehouseName = 'duckdb' | 'postgres';
 
 export interface TestWarehouse {
-  name: string;
+  name: TestWarehouseName;
   /** A fresh, empty warehouse of this kind (its own file, schema or database). */
   open(): Promise<OpenedTestWarehouse>;
+  /**
+   * One row `{ n, h }`: the row count of `table` and a hash of its sorted rows,
+   * computed by the warehouse itself (fetching 80,000-row tables into JS is
+   * slow). Hashes compare runs on the same warehouse, never across warehouses.
+   */
+  digestSql(table: string): string;
 }
 
 export interface OpenedTestWarehouse {
@@ -44,15 +56,12 @@ const duckdb: TestWarehouse = {
       },
     };
   },
+  digestSql: (table) =>
+    `SELECT COUNT(*) AS n, md5(COALESCE(string_agg(CAST(t AS VARCHAR), chr(10) ORDER BY CAST(t AS VARCHAR)), '')) AS h FROM ${table} t`,
 };
 
 /** The local test server: trust auth, database `test`. `SPARKIFY_TEST_PG` overrides host and port. */
-export const TEST_PG: PostgresConnection = {
-  host: process.env.SPARKIFY_TEST_PG?.split(':')[0] ?? '127.0.0.1',
-  port: Number(process.env.SPARKIFY_TEST_PG?.split(':')[1] ?? 5432),
-  database: 'test',
-  user: 'postgres',
-};
+export const TEST_PG: PostgresConnection = { host: TEST_PG_HOST, port: TEST_PG_PORT, database: 'test', user: 'postgres' };
 
 /** A schema name no other test run uses. */
 export function uniqueSchema(prefix = 'sparkify_test'): string {
@@ -61,7 +70,7 @@ export function uniqueSchema(prefix = 'sparkify_test'): string {
 
 /** Drops a test schema with everything in it, through a connection of its own. */
 export async function dropSchema(schema: string): Promise<void> {
-  const admin = await PostgresWarehouse.open(TEST_PG, { schema: 'public' });
+  const admin = await PostgresWarehouse.open({ connection: TEST_PG, schema: 'public' });
   try {
     await admin.execute(`DROP SCHEMA IF EXISTS ${admin.dialect.quoteIdent(schema)} CASCADE`);
   } finally {
@@ -73,7 +82,7 @@ const postgres: TestWarehouse = {
   name: 'postgres',
   async open() {
     const schema = uniqueSchema();
-    const warehouse = await PostgresWarehouse.open(TEST_PG, { schema });
+    const warehouse = await PostgresWarehouse.open({ connection: TEST_PG, schema });
     let done = false;
     return {
       warehouse,
@@ -87,13 +96,26 @@ const postgres: TestWarehouse = {
       },
     };
   },
+  digestSql: (table) => `SELECT COUNT(*) AS n, md5(COALESCE(string_agg(t::text, E'\\n' ORDER BY t::text COLLATE "C"), '')) AS h FROM ${table} t`,
 };
 
-export const ALL_TEST_WAREHOUSES: TestWarehouse[] = [duckdb, postgres];
+const ALL: TestWarehouse[] = [duckdb, postgres];
 
+/** The warehouses that run here: reachable, and named by SPARKIFY_TEST_WAREHOUSES when it is set. */
 export function testWarehouses(): TestWarehouse[] {
+  const unavailable = inject('unavailable');
   const only = process.env.SPARKIFY_TEST_WAREHOUSES?.split(',').map((s) => s.trim()).filter(Boolean);
-  return only ? ALL_TEST_WAREHOUSES.filter((w) => only.includes(w.name)) : ALL_TEST_WAREHOUSES;
+  return ALL.filter((w) => !unavailable[w.name] && (!only || only.includes(w.name)));
+}
+
+/** Whether the named warehouse runs here (for suites about one warehouse). */
+export function runsHere(name: TestWarehouseName): boolean {
+  return testWarehouses().some((w) => w.name === name);
+}
+
+/** The named test warehouse (its set-up and SQL), whether or not it runs here. */
+export function testWarehouse(name: TestWarehouseName): TestWarehouse {
+  return ALL.find((w) => w.name === name)!;
 }
 
 /** Every row of a table as arrays of values in column order, sorted in JS (collation-independent). */

@@ -1,8 +1,7 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import type { ClusterClients, ClusterEvent, ClusterRunOptions, ClusterSettings } from '../cluster/index.js';
+import { readConfigLayers, resolveRegion } from '../config/layers.js';
 import { ConfigError, SparkifyError } from '../errors.js';
 import { printError, secs, type CliIO, type OutputFlags } from './output.js';
 
@@ -60,25 +59,20 @@ create writes HOST and [IAM_ROLE] ARN back into dwh.cfg.`,
       process.once('SIGINT', onSigint);
       let clients: ClusterClients | undefined;
       // Loaded on use, so other commands never pay for the AWS SDK.
-      const { clusterSettingsFromConfig, createClusterClients, destroyClusterClients, readDwhCfgSections } = await import('../cluster/index.js');
+      const { clusterSettingsFromConfig, createClusterClients, destroyClusterClients } = await import('../cluster/index.js');
       try {
-        const explicit = flags.config ?? io.env.SPARKIFY_CONFIG;
-        const configFile = explicit ? path.resolve(io.cwd, explicit) : path.join(io.cwd, 'dwh.cfg');
-        if (explicit && !existsSync(configFile)) {
-          throw new ConfigError([{ where: flags.config ? '--config' : 'SPARKIFY_CONFIG', message: `file ${configFile} does not exist` }]);
-        }
-        const sections = existsSync(configFile) ? await readDwhCfgSections(configFile) : {};
-        const region = flags.region ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION ?? sections.AWS?.REGION ?? undefined;
+        const layers = readConfigLayers({ config: flags.config, env: io.env, cwd: io.cwd });
+        if (layers.issues.length > 0) throw new ConfigError(layers.issues);
         const { settings, issues } = clusterSettingsFromConfig({
-          sections,
+          sections: layers.sections,
           serverless: flags.serverless,
-          region,
+          region: resolveRegion(layers, flags.region),
           requirePassword,
-          fileName: path.basename(configFile),
+          fileName: layers.fileName,
         });
         if (!settings) throw new ConfigError(issues);
         clients = (deps.clients ?? ((r) => createClusterClients({ region: r })))(settings.region);
-        await body(flags, { settings, clients, configFile: existsSync(configFile) ? configFile : undefined, signal: controller.signal });
+        await body(flags, { settings, clients, configFile: layers.file, signal: controller.signal });
       } catch (err) {
         setExit(printError(io, flags, err));
       } finally {
@@ -97,7 +91,7 @@ create writes HOST and [IAM_ROLE] ARN back into dwh.cfg.`,
         if (key === lastWait && !flags.verbose) return;
         lastWait = key;
       }
-    const mark = e.status === 'done' ? '✓' : e.status === 'skipped' ? '·' : e.status === 'warning' ? '⚠' : '…';
+      const mark = e.status === 'done' ? '✓' : e.status === 'skipped' ? '·' : e.status === 'warning' ? '⚠' : '…';
       io.stderr.write(`${mark} ${e.step.padEnd(9)} ${e.message}\n`);
     };
   };

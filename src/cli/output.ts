@@ -1,5 +1,5 @@
-import { isSparkifyError, toSparkifyError } from '../errors.js';
-import type { EtlReport, PipelineEvent, StageInfo } from '../pipeline.js';
+import { toSparkifyError } from '../errors.js';
+import type { EtlReport, PipelineEvent, StageInfo } from '../pipeline/report.js';
 
 /** Where the CLI writes; injected so tests can capture it. */
 export interface CliIO {
@@ -104,7 +104,7 @@ export interface RejectSample {
 /** The one place that prints a fatal error; returns the exit code. */
 export function printError(io: CliIO, flags: OutputFlags, err: unknown): number {
   const e = toSparkifyError(err);
-  const code = e.code === 'CONFIG_INVALID' || e.code === 'CONFIG_NOT_FOUND' ? 2 : 1;
+  const code = e.code === 'CONFIG_INVALID' ? 2 : 1;
   if (flags.json) {
     io.stdout.write(`${JSON.stringify({ error: { code: e.code, message: e.message, hint: e.hint, stage: e.stage } }, null, 2)}\n`);
   }
@@ -112,18 +112,8 @@ export function printError(io: CliIO, flags: OutputFlags, err: unknown): number 
   io.stderr.write(`error [${e.code}]${stage}: ${e.message}\n`);
   if (e.hint) io.stderr.write(`  hint: ${e.hint}\n`);
   if (flags.verbose) {
-    if (e.cause) io.stderr.write(`\ncause: ${formatCause(e.cause)}\n`);
-    else if (!isSparkifyError(err) && err instanceof Error && err.stack) io.stderr.write(`\n${err.stack}\n`);
-  } else if (!isSparkifyError(err) || e.code === 'INTERNAL') {
-    io.stderr.write('  (run again with --verbose for details)\n');
+    if (e.cause) io.stderr.write(`\ncause: ${e.cause instanceof Error ? (e.cause.stack ?? e.cause.message) : String(e.cause)}\n`);
+    if (e.sql) io.stderr.write(`\nSQL:\n${e.sql}\n`);
   }
   return code;
-}
-
-function formatCause(cause: unknown): string {
-  if (cause instanceof Error) {
-    const sql = (cause as { sql?: string }).sql;
-    return `${cause.stack ?? cause.message}${sql ? `\nSQL:\n${sql}` : ''}`;
-  }
-  return String(cause);
 }

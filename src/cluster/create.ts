@@ -1,8 +1,8 @@
 import { ConfigError, SparkifyError } from '../errors.js';
-import { awsErrorName } from './aws-errors.js';
+import { awsErrorName } from '../aws/aws-errors.js';
 import type { ClusterClients } from './clients.js';
 import { waitAvailable, type DeploymentState, type Endpoint } from './deployment.js';
-import { updateDwhCfg, type DwhCfgUpdate } from './dwh-cfg.js';
+import { updateDwhCfg, type DwhCfgUpdate } from '../config/dwh-cfg.js';
 import { ensureRole } from './iam-role.js';
 import { authorizeIngress, chooseCidr, type IngressChoice } from './ingress.js';
 import { openDeployment } from './open-deployment.js';
@@ -15,7 +15,7 @@ export interface CreateClusterOptions extends ClusterRunOptions, IngressChoice {
   clients: ClusterClients;
   /** Add no security-group rule (e.g. when only the Redshift Data API is used). */
   skipIngress?: boolean;
-  /** The dwh.cfg to write the endpoint and role ARN into (`config.file.path`); undefined leaves files alone. */
+  /** The dwh.cfg to write the endpoint and role ARN into (`readConfigLayers(…).file`); undefined leaves files alone. */
   configFile?: string;
 }
 
@@ -43,7 +43,7 @@ export interface CreateClusterResult {
  * failure picks up where it stopped.
  *
  * @example
- *   const result = await createCluster({ settings, clients: createClusterClients({ region }), discoverIp: discoverPublicIp, configFile: config.file.path, onProgress: (e) => console.error(e.message) });
+ *   const result = await createCluster({ settings, clients: createClusterClients({ region }), discoverIp: discoverPublicIp, configFile: layers.file, onProgress: (e) => console.error(e.message) });
  *   console.log(`${result.endpoint.host}:${result.endpoint.port}`);
  */
 export async function createCluster(options: CreateClusterOptions): Promise<CreateClusterResult> {

@@ -9,7 +9,8 @@ import {
   type Role,
 } from '@aws-sdk/client-iam';
 import { SparkifyError } from '../errors.js';
-import { awsCall, classifyAwsError, isAwsError } from './aws-errors.js';
+import { isAwsError } from '../aws/aws-errors.js';
+import { awsCall, classifyAwsError } from './cluster-errors.js';
 import type { ClusterContext } from './progress.js';
 
 /**
@@ -108,18 +109,15 @@ export async function ensureRole(ctx: ClusterContext): Promise<{ arn: string; cr
   return { arn, created };
 }
 
-/**
- * Detaches the S3 policy and deletes the role, if sparkify created it.
- * `force` deletes a role sparkify did not create too.
- */
-export async function deleteRole(ctx: ClusterContext, force = false): Promise<'deleted' | 'absent' | 'kept'> {
+/** Detaches the S3 policy and deletes the role, if sparkify created it (a role of the user's own is left alone). */
+export async function deleteRole(ctx: ClusterContext): Promise<'deleted' | 'absent' | 'kept'> {
   const name = ctx.settings.roleName;
   const role = await getRole(ctx, name);
   if (!role?.Arn) {
     ctx.emit({ step: 'role', status: 'skipped', message: `IAM role ${name} is already gone` });
     return 'absent';
   }
-  if (!isOurs(role) && !force) {
+  if (!isOurs(role)) {
     ctx.emit({ step: 'role', status: 'warning', message: `IAM role ${name} was not created by sparkify; left in place` });
     return 'kept';
   }

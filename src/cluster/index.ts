@@ -4,11 +4,12 @@
  * warehouse: the warehouses connect to what this makes.
  *
  * @example
- *   const { settings, issues } = clusterSettingsFromConfig({ sections: config.file.sections, region: config.aws.region, serverless: flags.serverless, requirePassword: true });
+ *   const layers = readConfigLayers({ env: process.env, cwd: process.cwd() });
+ *   const { settings, issues } = clusterSettingsFromConfig({ sections: layers.sections, region: resolveRegion(layers, undefined), requirePassword: true });
  *   if (!settings) throw new ConfigError(issues);
  *   const clients = createClusterClients({ region: settings.region });
  *   try {
- *     await createCluster({ settings, clients, callerIp: flags.myIp, discoverIp: discoverPublicIp, configFile: config.file.path, onProgress });
+ *     await createCluster({ settings, clients, discoverIp: discoverPublicIp, configFile: layers.file, onProgress });
  *   } finally {
  *     destroyClusterClients(clients);
  *   }
@@ -19,16 +20,13 @@ export { clusterStatus } from './status.js';
 export type { ClusterStatus, ClusterStatusOptions } from './status.js';
 export { deleteCluster } from './delete.js';
 export type { DeleteClusterOptions, DeleteClusterResult } from './delete.js';
-export { clusterSettingsFromConfig, describeSettings, DEFAULT_NAME, DEFAULT_ROLE_NAME } from './settings.js';
+export { clusterSettingsFromConfig, DEFAULT_NAME, DEFAULT_ROLE_NAME } from './settings.js';
 export type { ClusterKind, ClusterSettings, ClusterSettingsInput, ClusterSettingsResult, ProvisionedSettings, ServerlessSettings } from './settings.js';
 export { createClusterClients, destroyClusterClients } from './clients.js';
 export type { ClusterClients } from './clients.js';
 export { discoverPublicIp } from './public-ip.js';
 export { hostCidr } from './ingress.js';
 export type { IngressChoice } from './ingress.js';
-export { readDwhCfgSections, updateDwhCfg } from './dwh-cfg.js';
-export type { DwhCfgUpdate } from './dwh-cfg.js';
-export { setIniValues } from './ini-edit.js';
 export type { ClusterEvent, ClusterRunOptions, ClusterStep } from './progress.js';
 export type { Endpoint, Phase } from './deployment.js';
 export type { RoleStatus } from './iam-role.js';

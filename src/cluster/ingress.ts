@@ -6,7 +6,8 @@ import {
   type SecurityGroupRule,
 } from '@aws-sdk/client-ec2';
 import { SparkifyError } from '../errors.js';
-import { awsCall, classifyAwsError, isAwsError } from './aws-errors.js';
+import { isAwsError } from '../aws/aws-errors.js';
+import { awsCall, classifyAwsError } from './cluster-errors.js';
 import type { ClusterContext } from './progress.js';
 
 /**

@@ -6,7 +6,8 @@ import {
   ResumeClusterCommand,
   type Cluster,
 } from '@aws-sdk/client-redshift';
-import { awsCall, classifyAwsError, isAwsError } from './aws-errors.js';
+import { isAwsError } from '../aws/aws-errors.js';
+import { awsCall, classifyAwsError } from './cluster-errors.js';
 import { waitGone, waitSettled, type Deployment, type DeploymentState, type Phase } from './deployment.js';
 import type { ClusterContext } from './progress.js';
 import type { ProvisionedSettings } from './settings.js';

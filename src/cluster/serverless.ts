@@ -10,7 +10,8 @@ import {
   type Workgroup,
 } from '@aws-sdk/client-redshift-serverless';
 import { SparkifyError } from '../errors.js';
-import { awsCall, classifyAwsError, isAwsError, type AwsAction } from './aws-errors.js';
+import { isAwsError } from '../aws/aws-errors.js';
+import { awsCall, classifyAwsError, type AwsAction } from './cluster-errors.js';
 import { waitGone, waitSettled, type Deployment, type DeploymentState, type Phase } from './deployment.js';
 import type { ClusterContext } from './progress.js';
 import { pollUntil } from './wait.js';

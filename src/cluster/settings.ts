@@ -45,18 +45,16 @@ export const DEFAULT_ROLE_NAME = 'sparkify-dwh-redshift-s3-read';
 export const DEFAULT_NAME = 'sparkify-dwh';
 
 export interface ClusterSettingsInput {
-  /** `config.file.sections`: section and key names upper-cased. */
+  /** dwh.cfg's sections (`readConfigLayers(…).sections`): names upper-cased. */
   sections: Record<string, Record<string, string>>;
   /** `--serverless`. Undefined: `[CLUSTER] CLUSTER_TYPE=serverless`, or a WORKGROUP without an IDENTIFIER. */
   serverless?: boolean;
-  /** `config.aws.region` (flag, AWS_REGION, [AWS] REGION), when known. */
-  region?: string;
+  /** The region and where it came from (`resolveRegion`: flag, AWS_REGION, [AWS] REGION …), when known. */
+  region?: { value: string; where: string };
   /** Report a missing DB_PASSWORD (only `create` needs it). */
   requirePassword?: boolean;
   /** For messages; default `dwh.cfg`. */
   fileName?: string;
-  /** Values that win over the file (e.g. from flags). */
-  overrides?: Partial<Omit<ProvisionedSettings, 'kind'>> & Partial<Omit<ServerlessSettings, 'kind'>>;
 }
 
 export interface ClusterSettingsResult {
@@ -68,25 +66,24 @@ export interface ClusterSettingsResult {
  * Builds the cluster settings from dwh.cfg's sections.
  *
  * @example
- *   const { settings, issues } = clusterSettingsFromConfig({ sections: config.file.sections, region: config.aws.region, serverless: true, requirePassword: true });
+ *   const layers = readConfigLayers({ env: process.env, cwd: process.cwd() });
+ *   const { settings, issues } = clusterSettingsFromConfig({ sections: layers.sections, region: resolveRegion(layers, undefined), serverless: true, requirePassword: true });
  *   if (!settings) throw new ConfigError(issues);
  */
 export function clusterSettingsFromConfig(input: ClusterSettingsInput): ClusterSettingsResult {
   const file = input.fileName ?? 'dwh.cfg';
   const issues: ConfigIssue[] = [];
-  const o = input.overrides ?? {};
   const get = (section: string, key: string): { value: string; where: string } | undefined => {
     const v = input.sections[section]?.[key]?.trim();
     return v ? { value: v, where: `${file} [${section}] ${key}` } : undefined;
   };
-  const text = (override: string | undefined, section: string, key: string, fallback: string) =>
-    override !== undefined ? { value: override, where: key.toLowerCase() } : (get(section, key) ?? { value: fallback, where: `${file} [${section}] ${key}` });
+  const text = (section: string, key: string, fallback: string) => get(section, key) ?? { value: fallback, where: `${file} [${section}] ${key}` };
   const check = (v: { value: string; where: string }, ok: boolean, message: string): string => {
     if (!ok) issues.push({ where: v.where, message });
     return v.value;
   };
-  const integer = (override: number | undefined, section: string, key: string, fallback: number, min: number, max: number, what: string): number => {
-    const v = override !== undefined ? { value: String(override), where: key.toLowerCase() } : get(section, key);
+  const integer = (section: string, key: string, fallback: number, min: number, max: number, what: string): number => {
+    const v = get(section, key);
     if (!v) return fallback;
     const n = Number(v.value);
     if (!/^\d+$/.test(v.value) || n < min || n > max) {
@@ -104,15 +101,15 @@ export function clusterSettingsFromConfig(input: ClusterSettingsInput): ClusterS
   const serverless =
     input.serverless ?? (clusterType === 'serverless' || (!clusterType && !get('CLUSTER', 'IDENTIFIER') && !!get('CLUSTER', 'WORKGROUP')));
 
-  const database = text(o.database, 'CLUSTER', 'DB_NAME', 'dev');
+  const database = text('CLUSTER', 'DB_NAME', 'dev');
   check(database, /^[a-z][a-z0-9_]{0,63}$/.test(database.value), `"${database.value}" is not a Redshift database name (1-64 lowercase letters, digits or _, starting with a letter)`);
-  const user = text(o.user, 'CLUSTER', 'DB_USER', 'awsuser');
+  const user = text('CLUSTER', 'DB_USER', 'awsuser');
   check(
     user,
     /^[A-Za-z][A-Za-z0-9_]{0,127}$/.test(user.value) && user.value.toLowerCase() !== 'public',
     `"${user.value}" is not a Redshift admin user name (1-128 letters, digits or _, starting with a letter, not PUBLIC)`,
   );
-  const password = o.password !== undefined ? { value: o.password, where: 'password' } : get('CLUSTER', 'DB_PASSWORD');
+  const password = get('CLUSTER', 'DB_PASSWORD');
   if (password) {
     // Never echo the password: say only which rule it breaks.
     const problem = passwordProblem(password.value);
@@ -120,42 +117,42 @@ export function clusterSettingsFromConfig(input: ClusterSettingsInput): ClusterS
   } else if (input.requirePassword) {
     issues.push({ where: `${file} [CLUSTER] DB_PASSWORD`, message: 'is empty: creating a cluster needs an admin password (8-64 characters with an uppercase letter, a lowercase letter and a digit)' });
   }
-  const port = integer(o.port, 'CLUSTER', 'DB_PORT', 5439, 1150, 65535, 'a Redshift port');
-  const roleName = text(o.roleName, 'IAM_ROLE', 'NAME', DEFAULT_ROLE_NAME);
+  const port = integer('CLUSTER', 'DB_PORT', 5439, 1150, 65535, 'a Redshift port');
+  const roleName = text('IAM_ROLE', 'NAME', DEFAULT_ROLE_NAME);
   check(roleName, /^[\w+=,.@-]{1,64}$/.test(roleName.value), `"${roleName.value}" is not an IAM role name (1-64 letters, digits or +=,.@_-)`);
-  const region = o.region ?? input.region ?? get('AWS', 'REGION')?.value;
-  if (region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) {
-    issues.push({ where: o.region ?? input.region ? 'region' : `${file} [AWS] REGION`, message: `"${region}" is not an AWS region (e.g. us-west-2)` });
+  const region = input.region ?? get('AWS', 'REGION');
+  if (region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(region.value)) {
+    issues.push({ where: region.where, message: `"${region.value}" is not an AWS region (e.g. us-west-2)` });
   }
   const common: CommonSettings = {
-    region,
+    region: region?.value,
     roleName: roleName.value,
     database: database.value,
     user: user.value,
     password: password?.value,
     port,
-    publiclyAccessible: o.publiclyAccessible ?? true,
+    publiclyAccessible: true,
   };
 
   let settings: ClusterSettings;
   if (serverless) {
-    const namespace = text(o.namespace, 'CLUSTER', 'NAMESPACE', DEFAULT_NAME);
-    const workgroup = text(o.workgroup, 'CLUSTER', 'WORKGROUP', DEFAULT_NAME);
+    const namespace = text('CLUSTER', 'NAMESPACE', DEFAULT_NAME);
+    const workgroup = text('CLUSTER', 'WORKGROUP', DEFAULT_NAME);
     for (const v of [namespace, workgroup]) check(v, /^[a-z0-9-]{3,64}$/.test(v.value), `"${v.value}" is not a Serverless name (3-64 lowercase letters, digits or -)`);
-    const baseCapacity = integer(o.baseCapacity, 'CLUSTER', 'BASE_CAPACITY', 8, 8, 1024, 'a base capacity in RPUs');
+    const baseCapacity = integer('CLUSTER', 'BASE_CAPACITY', 8, 8, 1024, 'a base capacity in RPUs');
     if (baseCapacity % 8 !== 0) issues.push({ where: `${file} [CLUSTER] BASE_CAPACITY`, message: `${baseCapacity} is not a multiple of 8 RPUs` });
     settings = { ...common, kind: 'serverless', namespace: namespace.value, workgroup: workgroup.value, baseCapacity };
   } else {
-    const identifier = text(o.identifier, 'CLUSTER', 'IDENTIFIER', DEFAULT_NAME);
+    const identifier = text('CLUSTER', 'IDENTIFIER', DEFAULT_NAME);
     check(
       identifier,
       /^[a-z](?:[a-z0-9]|-(?!-)){0,62}$/.test(identifier.value) && !identifier.value.endsWith('-'),
       `"${identifier.value}" is not a cluster identifier (1-63 lowercase letters, digits or single hyphens, starting with a letter)`,
     );
-    const nodeType = text(o.nodeType, 'CLUSTER', 'NODE_TYPE', 'ra3.large');
+    const nodeType = text('CLUSTER', 'NODE_TYPE', 'ra3.large');
     check(nodeType, /^[a-z0-9]+\.[a-z0-9]+$/.test(nodeType.value), `"${nodeType.value}" is not a node type (e.g. ra3.large, ra3.xlplus)`);
-    const nodes = integer(o.numberOfNodes, 'CLUSTER', 'NUM_NODES', clusterType === 'single-node' ? 1 : 2, 1, 128, 'a number of nodes');
-    const type = o.clusterType ?? (clusterType === 'single-node' || clusterType === 'multi-node' ? clusterType : nodes === 1 ? 'single-node' : 'multi-node');
+    const nodes = integer('CLUSTER', 'NUM_NODES', clusterType === 'single-node' ? 1 : 2, 1, 128, 'a number of nodes');
+    const type = (clusterType === 'single-node' || clusterType === 'multi-node' ? clusterType : nodes === 1 ? 'single-node' : 'multi-node');
     if (type === 'multi-node' && nodes < 2) issues.push({ where: `${file} [CLUSTER] NUM_NODES`, message: 'a multi-node cluster needs at least 2 nodes (or set CLUSTER_TYPE=single-node)' });
     if (type === 'single-node' && nodes !== 1) issues.push({ where: `${file} [CLUSTER] NUM_NODES`, message: `a single-node cluster has 1 node, not ${nodes} (or set CLUSTER_TYPE=multi-node)` });
     settings = { ...common, kind: 'provisioned', identifier: identifier.value, nodeType: nodeType.value, clusterType: type, numberOfNodes: nodes };
@@ -172,9 +169,4 @@ export function passwordProblem(p: string): string | undefined {
   if (/[^\x21-\x7e]/.test(p)) return 'it may contain only printable ASCII characters, no spaces';
   if (/['"\\/@]/.test(p)) return `it may not contain ' " \\ / or @`;
   return undefined;
-}
-
-/** `Redshift cluster sparkify-dwh` / `Redshift Serverless workgroup sparkify-dwh`, for messages. */
-export function describeSettings(s: ClusterSettings): string {
-  return s.kind === 'provisioned' ? `Redshift cluster ${s.identifier}` : `Redshift Serverless workgroup ${s.workgroup} (namespace ${s.namespace})`;
 }

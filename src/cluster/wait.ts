@@ -1,5 +1,5 @@
 import { SparkifyError } from '../errors.js';
-import { isTransientAwsError } from './aws-errors.js';
+import { isTransientAwsError } from '../aws/aws-errors.js';
 import type { ClusterContext, ClusterStep } from './progress.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { SqlDialect } from '../warehouses/warehouse.js';
+import type { SqlDialect } from './dialect.js';
 import type { Table } from './tables.js';
 
 /** `DROP TABLE IF EXISTS` for one table. */

@@ -1,4 +1,4 @@
-import type { SqlDialect } from '../warehouses/warehouse.js';
+import type { SqlDialect } from './dialect.js';
 import type { StarTableName } from './tables.js';
 
 /**

@@ -1,6 +1,9 @@
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { silentLogger } from '../aws/aws-errors.js';
 import { quietAwsSdk } from '../aws/quiet.js';
 import { SparkifyError } from '../errors.js';
+import { classifyS3Error, type S3Operation } from './s3-errors.js';
+import { endpointWithoutUserInfo, isHttpEndpoint, parseS3Location } from './s3-location.js';
 import type { Source, SourceFile, SourceOptions } from './source.js';
 
 /** The course's bucket (udacity-dend) lives here. */
@@ -11,12 +14,6 @@ export interface S3SourceOptions extends SourceOptions {
   pageSize?: number;
 }
 
-/** What was being done when S3 failed, for the message: listing the source, or reading one object. */
-interface Operation {
-  verb: 'listing' | 'reading';
-  uri: string;
-}
-
 /**
  * JSON objects below `s3://bucket/prefix`, through the AWS SDK v3. Credentials
  * come from the SDK's default chain (env, profile, SSO, instance role); the
@@ -25,7 +22,7 @@ interface Operation {
  *
  * @example
  *   const songs = await S3Source.create('s3://udacity-dend/song_data', { s3Region: 'us-west-2' });
- *   for (const f of await songs.list()) console.log(f.key, f.size);
+ *   try { for (const f of await songs.list()) console.log(f.key, f.size); } finally { await songs.close(); }
  */
 export class S3Source implements Source {
   readonly kind = 's3' as const;
@@ -39,18 +36,25 @@ export class S3Source implements Source {
     readonly region: string,
     /** Where requests go, safe to print. */
     readonly endpoint: string,
+    readonly customEndpoint: string | undefined,
     private readonly client: S3Client,
     private readonly pageSize: number,
   ) {
     this.uri = prefix ? `s3://${bucket}/${prefix}` : `s3://${bucket}`;
   }
 
+  /** Opens a location; a location or endpoint that cannot work is CONFIG_INVALID, before any request. */
   static async create(location: string, options: S3SourceOptions = {}): Promise<S3Source> {
     quietAwsSdk();
-    const { bucket, prefix } = parseS3Location(location);
+    const parsed = parseS3Location(location);
+    if (!parsed) {
+      throw new SparkifyError('CONFIG_INVALID', `"${location}" is not an S3 location (expected s3://bucket/prefix).`, {
+        hint: 'Check --songs/--logs or [S3] SONG_DATA/LOG_DATA of dwh.cfg.',
+      });
+    }
     const endpoint = options.s3Endpoint?.replace(/\/+$/, '');
-    if (endpoint !== undefined && !/^https?:\/\/[^/]+/.test(endpoint)) {
-      throw new SparkifyError('CONFIG_INVALID', `S3 endpoint "${endpoint}" is not an http(s) URL.`, {
+    if (endpoint !== undefined && !isHttpEndpoint(endpoint)) {
+      throw new SparkifyError('CONFIG_INVALID', `S3 endpoint "${endpointWithoutUserInfo(endpoint)}" is not an http(s) URL.`, {
         hint: 'Give it as e.g. http://127.0.0.1:9000 (--s3-endpoint, SPARKIFY_S3_ENDPOINT or [S3] ENDPOINT).',
       });
     }
@@ -70,8 +74,9 @@ export class S3Source implements Source {
         logger: silentLogger,
       },
     });
-    const shown = endpoint ? withoutUserInfo(endpoint) : `https://s3.${region}.amazonaws.com`;
-    return new S3Source(bucket, prefix, region, shown, client, Math.min(1000, Math.max(1, options.pageSize ?? 1000)));
+    const shown = endpoint ? endpointWithoutUserInfo(endpoint) : `https://s3.${region}.amazonaws.com`;
+    const pageSize = Math.min(1000, Math.max(1, options.pageSize ?? 1000));
+    return new S3Source(parsed.bucket, parsed.prefix, region, shown, endpoint ? shown : undefined, client, pageSize);
   }
 
   async list(): Promise<SourceFile[]> {
@@ -81,10 +86,8 @@ export class S3Source implements Source {
     const files: SourceFile[] = [];
     let token: string | undefined;
     do {
-      const page = await this.call({ verb: 'listing', uri: this.uri }, () =>
-        this.client.send(
-          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: listPrefix, ContinuationToken: token, MaxKeys: this.pageSize }),
-        ),
+      const page = await this.call(this.operation('listing', this.uri), () =>
+        this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: listPrefix, ContinuationToken: token, MaxKeys: this.pageSize })),
       );
       for (const obj of page.Contents ?? []) {
         const full = obj.Key;
@@ -102,8 +105,7 @@ export class S3Source implements Source {
   }
 
   async read(file: SourceFile): Promise<Buffer> {
-    const op: Operation = { verb: 'reading', uri: file.uri };
-    return this.call(op, async () => {
+    return this.call(this.operation('reading', file.uri), async () => {
       const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(file) }));
       if (!out.Body) return Buffer.alloc(0);
       const bytes = await out.Body.transformToByteArray();
@@ -112,7 +114,7 @@ export class S3Source implements Source {
   }
 
   async *stream(file: SourceFile): AsyncIterable<Uint8Array> {
-    const op: Operation = { verb: 'reading', uri: file.uri };
+    const op = this.operation('reading', file.uri);
     const out = await this.call(op, () => this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(file) })));
     const body = out.Body as (AsyncIterable<Uint8Array> & { destroy?: () => void }) | undefined;
     if (!body) return;
@@ -124,7 +126,7 @@ export class S3Source implements Source {
         try {
           r = await it.next();
         } catch (err) {
-          throw this.classify(err, op);
+          throw classifyS3Error(err, op);
         }
         if (r.done) break;
         yield r.value;
@@ -140,7 +142,6 @@ export class S3Source implements Source {
     return undefined;
   }
 
-  /** Releases the client's sockets. Idempotent; the source is unusable afterwards. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -155,124 +156,17 @@ export class S3Source implements Source {
     return file.uri.slice(root.length);
   }
 
-  private async call<T>(op: Operation, fn: () => Promise<T>): Promise<T> {
+  private operation(verb: S3Operation['verb'], uri: string): S3Operation {
+    return { verb, uri, source: { uri: this.uri, bucket: this.bucket, region: this.region, endpoint: this.endpoint } };
+  }
+
+  private async call<T>(op: S3Operation, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (err) {
-      throw this.classify(err, op);
+      throw classifyS3Error(err, op);
     }
   }
-
-  /** Sorts an SDK or network failure into one of our codes, with a one-line message naming the bucket and prefix. */
-  private classify(err: unknown, op: Operation): SparkifyError {
-    if (err instanceof SparkifyError) return err;
-    const e = (err ?? {}) as SdkError;
-    const name = e.name ?? '';
-    const status = e.$metadata?.httpStatusCode;
-    const where = op.verb === 'listing' ? `listing ${op.uri}` : `reading ${op.uri} (source ${this.uri})`;
-    const bucketRegion = e.$response?.headers?.['x-amz-bucket-region'] ?? e.Region ?? regionFromEndpoint(e.Endpoint);
-
-    if (status === 301 || WRONG_REGION.has(name) || (status === 400 && bucketRegion && bucketRegion !== this.region)) {
-      const right = bucketRegion && bucketRegion !== this.region ? bucketRegion : undefined;
-      const message = right
-        ? `S3 bucket ${this.bucket} is in region ${right}, not ${this.region} (${where}).`
-        : `S3 bucket ${this.bucket} is not in region ${this.region} (${where}; S3 answered ${name || status}).`;
-      return new SparkifyError('S3_WRONG_REGION', message, {
-        cause: err,
-        hint: `Set the region to ${right ?? "the bucket's region"}: --region, AWS_REGION or [AWS] REGION in dwh.cfg.`,
-      });
-    }
-    if (name === 'NoSuchBucket' || name === 'InvalidBucketName' || (status === 404 && op.verb === 'listing')) {
-      const what = name === 'InvalidBucketName' ? 'is not a valid bucket name' : 'does not exist';
-      return new SparkifyError('S3_BUCKET_NOT_FOUND', `S3 bucket ${this.bucket} ${what} (${where} at ${this.endpoint}).`, {
-        cause: err,
-        hint: 'Check the bucket name in --songs/--logs or [S3] SONG_DATA/LOG_DATA of dwh.cfg (and --s3-endpoint, if you use one).',
-      });
-    }
-    if (ACCESS_DENIED.has(name) || status === 403) {
-      const why = CREDENTIALS_MISSING.has(name) ? 'no AWS credentials were found' : `S3 answered ${name || status}`;
-      // The SDK prefers the profile when both are set, and would only have said so on the console.
-      const both = process.env.AWS_PROFILE && process.env.AWS_ACCESS_KEY_ID ? ' Both AWS_PROFILE and AWS_ACCESS_KEY_ID are set; the profile is used.' : '';
-      return new SparkifyError('S3_ACCESS_DENIED', `Access denied ${where}: ${why}.`, {
-        cause: err,
-        hint:
-          'Check the AWS credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, ~/.aws/credentials, `aws sso login`) ' +
-          `and that they allow s3:ListBucket on ${this.bucket} and s3:GetObject on its objects.${both}`,
-      });
-    }
-    if (name === 'NoSuchKey' || (status === 404 && op.verb === 'reading')) {
-      return new SparkifyError('SOURCE_READ_FAILED', `${op.uri} was listed but no longer exists (source ${this.uri}).`, {
-        cause: err,
-        hint: 'Something is changing the bucket during the run; run again once it is stable.',
-      });
-    }
-    if (status === undefined && (NETWORK.has(e.code ?? '') || NETWORK.has(name))) {
-      return new SparkifyError('SOURCE_READ_FAILED', `Cannot reach S3 endpoint ${this.endpoint} while ${where} (${e.code ?? name}).`, {
-        cause: err,
-        transient: true,
-        hint: 'Check the network, the region and --s3-endpoint; then run again.',
-      });
-    }
-    const transient = (status !== undefined && (status >= 500 || status === 429)) || TRANSIENT.has(name);
-    const detail = status === undefined ? firstLine(e.message) : `HTTP ${status}`;
-    return new SparkifyError('SOURCE_READ_FAILED', `S3 failed ${where}: ${name || 'error'} (${detail}).`, {
-      cause: err,
-      transient,
-      hint: transient ? 'S3 is busy or briefly unavailable; run again.' : undefined,
-    });
-  }
-}
-
-interface SdkError {
-  name?: string;
-  message?: string;
-  code?: string;
-  Region?: string;
-  Endpoint?: string;
-  $metadata?: { httpStatusCode?: number };
-  $response?: { headers?: Record<string, string | undefined> };
-}
-
-const WRONG_REGION = new Set(['PermanentRedirect', 'AuthorizationHeaderMalformed', 'IllegalLocationConstraintException']);
-const CREDENTIALS_MISSING = new Set(['CredentialsProviderError', 'ProviderError', 'TokenProviderError']);
-const ACCESS_DENIED = new Set([
-  ...CREDENTIALS_MISSING,
-  'AccessDenied',
-  'AllAccessDisabled',
-  'AccountProblem',
-  'InvalidAccessKeyId',
-  'SignatureDoesNotMatch',
-  'ExpiredToken',
-  'InvalidToken',
-  'TokenRefreshRequired',
-]);
-const TRANSIENT = new Set(['SlowDown', 'RequestTimeout', 'InternalError', 'ServiceUnavailable', 'Throttling', 'ThrottlingException']);
-
-const NETWORK = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EPIPE',
-  'TimeoutError',
-]);
-
-const silentLogger = { trace() {}, debug() {}, info() {}, warn() {}, error() {} };
-
-/** `s3://bucket/a/b/` → `{ bucket, prefix: 'a/b' }`; `s3a://` is accepted too. */
-export function parseS3Location(location: string): { bucket: string; prefix: string } {
-  const m = /^s3a?:\/\/([^/]*)\/?(.*)$/.exec(location.trim());
-  const bucket = m?.[1] ?? '';
-  if (!m || bucket === '') {
-    throw new SparkifyError('CONFIG_INVALID', `"${location}" is not an S3 location (expected s3://bucket/prefix).`, {
-      hint: 'Check --songs/--logs or [S3] SONG_DATA/LOG_DATA of dwh.cfg.',
-    });
-  }
-  return { bucket, prefix: (m[2] ?? '').replace(/\/+$/, '') };
 }
 
 /** The region of the SDK's default chain (AWS_REGION, the profile's `region`), if any. */
@@ -285,23 +179,4 @@ async function regionFromChain(): Promise<string | undefined> {
   } finally {
     probe.destroy();
   }
-}
-
-function firstLine(text: string | undefined): string {
-  return (text ?? '').split('\n', 1)[0]!.slice(0, 200) || 'no detail';
-}
-
-/** The endpoint as it may be printed: `http://user:secret@host:9000` → `http://host:9000`. */
-function withoutUserInfo(endpoint: string): string {
-  try {
-    const u = new URL(endpoint);
-    return `${u.protocol}//${u.host}${u.pathname === '/' ? '' : u.pathname}`;
-  } catch {
-    return endpoint.replace(/\/\/[^@/]*@/, '//');
-  }
-}
-
-/** `bucket.s3.eu-west-1.amazonaws.com` → `eu-west-1`. */
-function regionFromEndpoint(endpoint: string | undefined): string | undefined {
-  return endpoint ? /(?:^|\.)s3[.-]([a-z]{2}(?:-[a-z]+)+-\d)\.amazonaws\.com/.exec(endpoint)?.[1] : undefined;
 }

@@ -15,7 +15,11 @@ export interface Source {
   readonly kind: 'local' | 's3';
   /** The root as the user gave it, normalised (no trailing slash). */
   readonly uri: string;
-  /** Every `*.json` file below the root, sorted by key. Throws SOURCE_NOT_FOUND / SOURCE_EMPTY. */
+  /** S3: the bucket's region, when known. */
+  readonly region?: string;
+  /** S3: where requests go when it is not Amazon S3 (MinIO, a local server), safe to print. */
+  readonly customEndpoint?: string;
+  /** Every `*.json` file below the root, sorted by key. Throws SOURCE_NOT_FOUND. */
   list(): Promise<SourceFile[]>;
   /** The whole file, for small files. */
   read(file: SourceFile): Promise<Buffer>;
@@ -23,6 +27,8 @@ export interface Source {
   stream(file: SourceFile): AsyncIterable<Uint8Array>;
   /** A path the warehouse may read directly, when the file is on this machine. */
   localPath(file: SourceFile): string | undefined;
+  /** Releases what the source holds (sockets). Idempotent; the source is unusable afterwards. */
+  close(): Promise<void>;
 }
 
 /** Options shared by every kind of source. */

@@ -1,5 +1,3 @@
-import type { SqlValue } from './warehouse.js';
-
 /** `YYYY-MM-DD HH:MM:SS.mmm` in UTC, the form every warehouse returns timestamps in. */
 export function formatTimestampMs(ms: number): string {
   const iso = new Date(ms).toISOString(); // 2018-11-01T21:01:46.796Z
@@ -9,8 +7,4 @@ export function formatTimestampMs(ms: number): string {
 /** Integers as numbers while exact, else as bigint. */
 export function normaliseBigint(v: bigint): number | bigint {
   return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
-}
-
-export function isSqlValue(v: unknown): v is SqlValue {
-  return v === null || ['string', 'number', 'bigint', 'boolean'].includes(typeof v);
 }

@@ -1,12 +1,14 @@
-import type { Column, ColumnType, Table } from '../schema/tables.js';
-import type { Source, SourceFile } from '../sources/source.js';
+import type { ConfigIssue } from '../errors.js';
+import type { SqlDialect } from '../schema/dialect.js';
+import type { Table } from '../schema/tables.js';
 import type { RecordFormat } from '../sources/records.js';
+import type { Source, SourceFile } from '../sources/source.js';
 
 /**
  * The seam between the pipeline and a database. A warehouse is a small object:
  * its dialect (facts as data), `execute`, `query`, `transaction`,
- * `loadStaging` and `close`. Everything else (schema, transforms, checks) is
- * written once on top of it.
+ * `loadStaging`, `lock` and `close`. Everything else (schema, transforms,
+ * counts) is written once on top of it.
  */
 export interface Warehouse {
   /** `duckdb`, `postgres`, `redshift`. */
@@ -21,13 +23,11 @@ export interface Warehouse {
   /** Runs `fn` in one transaction: all of it commits, or none of it. */
   transaction<T>(fn: () => Promise<T>): Promise<T>;
   /**
-   * Optional, called just before the load's transaction with the same input:
-   * does the heavy part (reading, parsing, typing) into scratch space the
-   * warehouse owns, so that `loadStaging` inside the transaction only moves
-   * prepared rows. DuckDB scans data written inside an open transaction at
-   * half speed, hence this.
+   * What stops `source` from being loaded into `table` here, known before
+   * anything runs (Redshift's COPY reads Amazon S3 only). The pipeline asks
+   * before it takes the lock, so such a problem never touches a table.
    */
-  prepareStaging?(table: Table, input: StagingInput): Promise<void>;
+  sourceIssues(table: Table, source: Source): ConfigIssue[];
   /** Appends every record of `input` to the (empty) staging table, and its rejects to etl_rejects. */
   loadStaging(table: Table, input: StagingInput): Promise<StagingLoadResult>;
   /**
@@ -53,8 +53,6 @@ export interface StagingInput {
   format: RecordFormat;
   /** Called as records are read, for progress. */
   onProgress?: (progress: { records: number; bytes: number; files: number }) => void;
-  /** Extra options a warehouse may honour (e.g. Redshift's JSONPaths file). */
-  jsonPaths?: string;
   /**
    * The pipeline's reject limit (it fails the load past it). A warehouse that
    * loads in bulk may stop early with it (Redshift's COPY MAXERROR).
@@ -66,69 +64,6 @@ export interface StagingLoadResult {
   rows: number;
   rejected: number;
   bytes: number;
-}
-
-/**
- * What differs between SQL dialects, as data and tiny functions. Defaults live in
- * `baseDialect`; a warehouse overrides only what it must.
- */
-export interface SqlDialect {
-  readonly name: string;
-  /** The SQL type of a column; `column` carries per-column facts such as `maxBytes`. */
-  typeName(type: ColumnType, column?: Column): string;
-  /** An expression turning epoch milliseconds (BIGINT) into a UTC TIMESTAMP, keeping milliseconds. */
-  epochMsToTimestamp(expr: string): string;
-  /** Whether PRIMARY KEY constraints are declared in DDL. */
-  readonly declaresPrimaryKeys: boolean;
-  /** Whether the transform drops primary keys before refilling the star schema and adds them after (faster for PostgreSQL's indexes). */
-  readonly rebuildsKeysAfterBulkInsert?: boolean;
-  /** Text after the column list of CREATE TABLE (distribution, sort keys). */
-  tableAttributes(table: Table): string;
-  /** A column name as written in DDL: plain, or quoted where the dialect reserves the word. */
-  columnName(name: string): string;
-  /** Quotes an identifier. */
-  quoteIdent(name: string): string;
-  /** Quotes a string literal. */
-  quoteString(value: string): string;
-}
-
-export const baseDialect: SqlDialect = {
-  name: 'ansi',
-  typeName(type) {
-    switch (type) {
-      case 'text':
-        return 'VARCHAR';
-      case 'integer':
-        return 'INTEGER';
-      case 'bigint':
-        return 'BIGINT';
-      case 'double':
-        return 'DOUBLE PRECISION';
-      case 'timestamp':
-        return 'TIMESTAMP';
-    }
-  },
-  epochMsToTimestamp(expr) {
-    return `(TIMESTAMP '1970-01-01 00:00:00' + (${expr}) * INTERVAL '1 millisecond')`;
-  },
-  declaresPrimaryKeys: true,
-  tableAttributes() {
-    return '';
-  },
-  columnName(name) {
-    return name;
-  },
-  quoteIdent(name) {
-    return `"${name.replace(/"/g, '""')}"`;
-  },
-  quoteString(value) {
-    return `'${value.replace(/'/g, "''")}'`;
-  },
-};
-
-/** A dialect that is `baseDialect` with a few overrides. */
-export function dialect(overrides: Partial<SqlDialect> & { name: string }): SqlDialect {
-  return { ...baseDialect, ...overrides };
 }
 
 /**

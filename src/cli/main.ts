@@ -1,0 +1,182 @@
+#!/usr/bin/env node
+/**
+ * `sparkify`: argv → one library call per command. src/cli/ is the only place
+ * that prints or exits.
+ */
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError } from 'commander';
+import { loadConfig, type Config, type ConfigFlags } from '../config/config.js';
+import { PACKAGE_ROOT } from '../config/paths.js';
+import { ConfigError } from '../errors.js';
+import { countRows, createTables } from '../pipeline/create-tables.js';
+import { etl, type EtlOptions } from '../pipeline/etl.js';
+import type { EtlReport } from '../pipeline/report.js';
+import { describeTarget, openWarehouse } from '../warehouses/open-warehouse.js';
+import type { Warehouse } from '../warehouses/warehouse.js';
+import { addClusterCommands, type ClusterCliDeps } from './cluster-commands.js';
+import { countsTable, printError, printReport, progressPrinter, type CliIO, type OutputFlags, type RejectSample } from './output.js';
+
+type CommonFlags = ConfigFlags & OutputFlags;
+
+const HELP_AFTER = `
+Quick start (no server needed: the bundled sample into ./sparkify.duckdb):
+  $ sparkify run
+
+Other warehouses:
+  $ sparkify run --warehouse postgres://postgres@127.0.0.1:5432/postgres --schema sparkify
+  $ sparkify run --warehouse redshift        # [CLUSTER] of dwh.cfg; sources from [S3]
+
+Configuration, later layers winning: dwh.cfg (course layout: [CLUSTER], [IAM_ROLE], [S3], plus
+[WAREHOUSE] TARGET/SCHEMA/MAX_REJECTS), environment (SPARKIFY_WAREHOUSE, SPARKIFY_SONGS,
+SPARKIFY_LOGS, SPARKIFY_SCHEMA, PG*, DATABASE_URL, AWS_*), then flags.`;
+
+function addCommonOptions(cmd: Command, { sources = true } = {}): Command {
+  cmd
+    .option('-c, --config <file>', 'dwh.cfg to read (default: ./dwh.cfg when present)')
+    .option('-w, --warehouse <target>', 'a DuckDB file path (default ./sparkify.duckdb), postgres://user@host:port/db, or redshift')
+    .option('--schema <name>', 'PostgreSQL/Redshift schema (default public)');
+  if (sources) {
+    cmd
+      .option('--songs <location>', 'song files: a folder or s3://bucket/prefix (default: the bundled sample)')
+      .option('--logs <location>', 'event log files: a folder or s3://bucket/prefix (default: the bundled sample)')
+      .option('--s3-endpoint <url>', 'an S3-compatible endpoint (MinIO, a local server); path-style addressing')
+      .option('--region <region>', 'AWS region (default: the AWS chain)')
+      .option('--max-rejects <n>', 'fail and roll back a load when more than n records are rejected (default: never)')
+      .option('--matched-only', 'keep only plays matched to a song, as the course did');
+  }
+  return cmd
+    .option('--json', 'machine-readable output on stdout')
+    .option('-q, --quiet', 'print nothing but errors')
+    .option('-v, --verbose', 'more detail, and the cause of errors');
+}
+
+/**
+ * Runs the CLI and returns the exit code (0 ok, 1 failed, 2 bad usage or configuration).
+ *
+ * @example
+ *   const code = await main(['node', 'sparkify', 'counts', '--json'], { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() });
+ */
+export async function main(argv: string[], io: CliIO, deps: { cluster?: ClusterCliDeps } = {}): Promise<number> {
+  let exitCode = 0;
+  let lastFlags: OutputFlags = {};
+  const program = new Command('sparkify')
+    .description("Build Sparkify's song-play star schema (songplays, users, songs, artists, time) from raw JSON logs and song files.")
+    .version(await version(), '-V, --version')
+    .addHelpText('after', HELP_AFTER)
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+
+  const action =
+    (fn: (flags: CommonFlags, config: Config) => Promise<void>) =>
+    async (flags: CommonFlags): Promise<void> => {
+      lastFlags = flags;
+      try {
+        const { config, issues } = loadConfig({ flags, env: io.env, cwd: io.cwd });
+        if (!config) throw new ConfigError(issues);
+        await fn(flags, config);
+      } catch (err) {
+        exitCode = printError(io, flags, err);
+      }
+    };
+
+  addCommonOptions(program.command('run'), {})
+    .description('create-tables, then etl: the whole job')
+    .action(action(async (flags, config) => {
+      await withWarehouse(io, flags, config, async (wh) => {
+        const onEvent = progressPrinter(io, flags);
+        const created = await createTables(wh, { onEvent });
+        const report = await etl(wh, etlOptions(config, onEvent));
+        report.stages.unshift(created);
+        report.seconds += created.seconds;
+        printReport(io, flags, report, await rejectSample(wh, report));
+      });
+    }));
+
+  addCommonOptions(program.command('create-tables'), { sources: false })
+    .description('drop (if present) and create the staging tables, the star schema and etl_rejects')
+    .action(action(async (flags, config) => {
+      await withWarehouse(io, flags, config, async (wh) => {
+        const info = await createTables(wh, { onEvent: progressPrinter(io, flags) });
+        if (flags.json) io.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
+      });
+    }));
+
+  addCommonOptions(program.command('etl'))
+    .description('load staging from the sources, then transform it into the star schema')
+    .action(action(async (flags, config) => {
+      await withWarehouse(io, flags, config, async (wh) => {
+        const report = await etl(wh, etlOptions(config, progressPrinter(io, flags)));
+        printReport(io, flags, report, await rejectSample(wh, report));
+      });
+    }));
+
+  addCommonOptions(program.command('counts'), { sources: false })
+    .description('row count of every table')
+    .action(action(async (flags, config) => {
+      await withWarehouse(io, flags, config, async (wh) => {
+        const counts = await countRows(wh);
+        if (flags.json) io.stdout.write(`${JSON.stringify(counts, null, 2)}\n`);
+        else io.stdout.write(`${countsTable(counts)}\n`);
+      });
+    }));
+
+  addClusterCommands(program, io, (code) => (exitCode = code), deps.cluster);
+
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end here with code 0; usage errors with 2.
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    return printError(io, lastFlags, err);
+  }
+  if (argv.length <= 2) {
+    io.stdout.write(program.helpInformation());
+    return 0;
+  }
+  return exitCode;
+}
+
+function etlOptions(config: Config, onEvent: ReturnType<typeof progressPrinter>): EtlOptions {
+  return {
+    songs: config.songs,
+    logs: config.logs,
+    sourceOptions: { s3Endpoint: config.aws.s3Endpoint, s3Region: config.aws.region },
+    maxRejects: config.load.maxRejects,
+    matchedOnly: config.load.matchedOnly,
+    onEvent,
+  };
+}
+
+async function withWarehouse(io: CliIO, flags: CommonFlags, config: Config, fn: (wh: Warehouse) => Promise<void>): Promise<void> {
+  if (!flags.quiet && !flags.json) io.stderr.write(`sparkify: ${describeTarget(config.warehouse)}\n`);
+  const wh = await openWarehouse(config.warehouse);
+  try {
+    await fn(wh);
+  } finally {
+    await wh.close();
+  }
+}
+
+async function rejectSample(wh: Warehouse, report: EtlReport): Promise<RejectSample[]> {
+  if (report.rejected === 0) return [];
+  return wh.query<RejectSample & Record<string, string | number | null>>(
+    'SELECT target_table, source, line, reason FROM etl_rejects ORDER BY target_table, source, line LIMIT 10',
+  );
+}
+
+async function version(): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
+  const pkg = JSON.parse(await readFile(`${PACKAGE_ROOT}/package.json`, 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+// Run when executed as the `sparkify` binary (not when imported by tests).
+const invoked = process.argv[1] ? realpathSync(process.argv[1]) : '';
+if (invoked === fileURLToPath(import.meta.url)) {
+  const code = await main(process.argv, { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() });
+  process.exitCode = code;
+}

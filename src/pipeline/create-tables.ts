@@ -1,0 +1,34 @@
+import { createTableSql, dropTableSql } from '../schema/ddl.js';
+import { ALL_TABLES } from '../schema/tables.js';
+import type { Warehouse } from '../warehouses/warehouse.js';
+import type { PipelineOptions, StageInfo } from './report.js';
+import { assertTablesExist, countTables, stage, withLock } from './stage.js';
+
+/**
+ * Drops (if present) and creates every table, in one transaction.
+ *
+ * @example
+ *   await createTables(await openWarehouse({ kind: 'duckdb', path: 'sparkify.duckdb' }));
+ */
+export async function createTables(wh: Warehouse, options: PipelineOptions = {}): Promise<StageInfo> {
+  return withLock(wh, () =>
+    stage('create-tables', options, async () => {
+      await wh.transaction(async () => {
+        for (const table of [...ALL_TABLES].reverse()) await wh.execute(dropTableSql(table));
+        for (const table of ALL_TABLES) await wh.execute(createTableSql(table, wh.dialect));
+      });
+      return { rows: 0, tables: Object.fromEntries(ALL_TABLES.map((t) => [t.name, 0])) };
+    }),
+  );
+}
+
+/**
+ * Row count of every table.
+ *
+ * @example
+ *   const counts = await countRows(wh); // { staging_events: 8056, …, songplays: 6820, … }
+ */
+export async function countRows(wh: Warehouse): Promise<Record<string, number>> {
+  await assertTablesExist(wh);
+  return countTables(wh, ALL_TABLES);
+}

@@ -1,0 +1,77 @@
+import type { Column, ColumnType, Table } from './tables.js';
+
+/**
+ * What differs between SQL dialects, as data and tiny functions. Defaults live
+ * in `baseDialect`; a warehouse overrides only what it must (kysely's dialect
+ * adapters are the model). The schema and the transforms are written once
+ * against this.
+ */
+export interface SqlDialect {
+  readonly name: string;
+  /** The SQL type of a column; `column` carries per-column facts such as `maxBytes`. */
+  typeName(type: ColumnType, column?: Column): string;
+  /** An expression turning epoch milliseconds (BIGINT) into a UTC TIMESTAMP, keeping milliseconds. */
+  epochMsToTimestamp(expr: string): string;
+  /** Whether PRIMARY KEY constraints are declared in DDL. */
+  readonly declaresPrimaryKeys: boolean;
+  /** Whether the transform drops primary keys before refilling the star schema and adds them after (faster for PostgreSQL's indexes). */
+  readonly rebuildsKeysAfterBulkInsert?: boolean;
+  /** Text after the column list of CREATE TABLE (distribution, sort keys). */
+  tableAttributes(table: Table): string;
+  /** A column name as written in DDL: plain, or quoted where the dialect reserves the word. */
+  columnName(name: string): string;
+  /** Quotes an identifier. */
+  quoteIdent(name: string): string;
+  /** Quotes a string literal. */
+  quoteString(value: string): string;
+}
+
+/**
+ * ANSI SQL as DuckDB and PostgreSQL speak it.
+ *
+ * @example
+ *   baseDialect.quoteString("Des'ree"); // 'Des''ree'
+ */
+export const baseDialect: SqlDialect = {
+  name: 'ansi',
+  typeName(type) {
+    switch (type) {
+      case 'text':
+        return 'VARCHAR';
+      case 'integer':
+        return 'INTEGER';
+      case 'bigint':
+        return 'BIGINT';
+      case 'double':
+        return 'DOUBLE PRECISION';
+      case 'timestamp':
+        return 'TIMESTAMP';
+    }
+  },
+  epochMsToTimestamp(expr) {
+    return `(TIMESTAMP '1970-01-01 00:00:00' + (${expr}) * INTERVAL '1 millisecond')`;
+  },
+  declaresPrimaryKeys: true,
+  tableAttributes() {
+    return '';
+  },
+  columnName(name) {
+    return name;
+  },
+  quoteIdent(name) {
+    return `"${name.replace(/"/g, '""')}"`;
+  },
+  quoteString(value) {
+    return `'${value.replace(/'/g, "''")}'`;
+  },
+};
+
+/**
+ * A dialect that is `baseDialect` with a few overrides.
+ *
+ * @example
+ *   const duckdbDialect = dialect({ name: 'duckdb', declaresPrimaryKeys: false });
+ */
+export function dialect(overrides: Partial<SqlDialect> & { name: string }): SqlDialect {
+  return { ...baseDialect, ...overrides };
+}

@@ -1,0 +1,177 @@
+import {
+  INTEGER_TEXT_SQL,
+  NUMBER_TEXT_SQL,
+  REASON_VALUE_LIMIT,
+  badValueReason,
+  missingReason,
+  nulReason,
+} from '../../schema/coerce.js';
+import { baseDialect } from '../../schema/dialect.js';
+import { REJECT_RAW_LIMIT, type Column, type Table } from '../../schema/tables.js';
+
+export interface DuckDBStagingOptions {
+  /** Off sends every record through the full rules (tests compare both paths). Default on. */
+  fastPath?: boolean;
+}
+
+export interface DuckDBStagingSql {
+  /** Run in order: they fill the staging table and etl_rejects from the raw records. */
+  statements: string[];
+  /** One row `{ ok, bad }`: records loaded and rejected by the statements. */
+  counts: string;
+  /** Drops the scratch tables. */
+  cleanup: string;
+}
+
+/**
+ * The coercion rules of `schema/coerce.ts`, as DuckDB SQL over raw records, so
+ * that DuckDB's C++ JSON parser does the parsing and typing. `raw` is a table or
+ * a parenthesised query with columns `(file INTEGER, line BIGINT, raw VARCHAR)`
+ * (rows whose raw is NULL are markers, ignored); `files` maps `file` to its uri.
+ * Records take the fast path when they can; the rest get the full rules, which
+ * also say why a record is rejected.
+ */
+export function duckdbStagingSql(table: Table, raw: string, files: string, options: DuckDBStagingOptions = {}): DuckDBStagingSql {
+  const q = baseDialect.quoteString;
+  const cols = table.columns.map((_, i) => `v${i}`).join(', ');
+  const names = table.columns.map((c) => c.name).join(', ');
+  const fast = fastPathSql(table, raw, options.fastPath ?? true);
+  const paths = table.columns.map((c) => q(`$."${c.name}"`)).join(', ');
+  const fields = table.columns.map((c, i) => `j[${i + 1}] AS x${i}`).join(', ');
+  const values = table.columns.map((c, i) => `${valueSql(c, `x${i}`)} AS v${i}`).join(',\n      ');
+  const problems = table.columns.map((c, i) => problemSql(c, `x${i}`, `v${i}`)).join(',\n        ');
+  const slow = `
+CREATE OR REPLACE TEMP TABLE _slow AS
+WITH parsed AS (
+  SELECT file, line, raw, json_valid(raw) AS valid,
+         CASE WHEN json_valid(raw) AND json_type(raw) = 'OBJECT' THEN json_extract(raw, [${paths}]) END AS j
+  FROM _fast WHERE NOT clean AND raw IS NOT NULL
+), fields AS (
+  SELECT file, line, raw, valid, j IS NOT NULL AS object, ${fields} FROM parsed
+), typed AS (
+  SELECT file, line, raw, valid, object, ${table.columns.map((_, i) => `x${i}`).join(', ')},
+      ${values}
+  FROM fields
+)
+SELECT file, line, raw,
+       CASE WHEN NOT valid THEN 'invalid JSON'
+            WHEN NOT object THEN 'not a JSON object'
+            ELSE NULLIF(concat_ws('; ',
+        ${problems}), '') END AS reason,
+       ${cols}
+FROM typed`;
+  return {
+    statements: [
+      fast,
+      `INSERT INTO ${table.name} (${names}) SELECT ${cols} FROM _fast WHERE clean`,
+      slow,
+      `INSERT INTO ${table.name} (${names}) SELECT ${cols} FROM _slow WHERE reason IS NULL`,
+      `INSERT INTO etl_rejects (target_table, source, line, reason, raw)
+SELECT ${q(table.name)}, f.uri, t.line, t.reason, replace(left(t.raw, ${REJECT_RAW_LIMIT}), chr(0), chr(65533))
+FROM _slow t JOIN ${files} f USING (file) WHERE t.reason IS NOT NULL ORDER BY t.file, t.line`,
+    ],
+    counts: `SELECT (SELECT count(*) FROM _fast WHERE clean) + (SELECT count(*) FROM _slow WHERE reason IS NULL) AS ok,
+       (SELECT count(*) FROM _slow WHERE reason IS NOT NULL) AS bad`,
+    cleanup: 'DROP TABLE IF EXISTS _fast; DROP TABLE IF EXISTS _slow',
+  };
+}
+
+/**
+ * The fast path: one `json_transform` of every field to text, then plain SQL
+ * casts. A record is clean when it is a JSON object and each field's text
+ * leaves no doubt about the full rules' result: for a number column, digits
+ * (or a JSON number, for doubles) read the same whether the source wrote a
+ * number or a string; for a text column, anything but a value that might have
+ * been a number written differently (`1.0`, `1e5`, `-0`, 16+ digits), an
+ * object or array, or a NUL. Clean records get exactly what the full rules
+ * would give; only the others pay for them.
+ */
+function fastPathSql(table: Table, raw: string, enabled: boolean): string {
+  const q = baseDialect.quoteString;
+  const struct = JSON.stringify(Object.fromEntries(table.columns.map((c) => [c.name, 'VARCHAR'])));
+  const checks: string[] = [`s IS NOT NULL`, `starts_with(ltrim(raw), '{')`];
+  const values = table.columns.map((c) => {
+    const t = `s.${baseDialect.quoteIdent(c.name)}`;
+    switch (c.type) {
+      case 'text': {
+        // ascii(): 123 '{', 91 '[', 45 '-', 48–57 digits. (IN lists would become joins.)
+        const numeric = `((ascii(${t}) BETWEEN 48 AND 57 OR ascii(${t}) = 45) AND regexp_full_match(${t}, '${NUMBER_TEXT_SQL}') AND NOT regexp_full_match(${t}, '${PLAIN_INTEGER_SQL}'))`;
+        checks.push(`(${t} IS NULL OR (ascii(${t}) <> 123 AND ascii(${t}) <> 91 AND NOT contains(${t}, chr(0)) AND NOT ${numeric}))`);
+        return t;
+      }
+      case 'integer':
+      case 'bigint': {
+        const sqlType = c.type === 'integer' ? 'INTEGER' : 'BIGINT';
+        const inRange = c.type === 'bigint' ? ` AND abs(TRY_CAST(${t} AS BIGINT)) <= ${SAFE}` : '';
+        checks.push(`(${t} IS NULL OR ${t} = '' OR (regexp_full_match(${t}, '${INTEGER_TEXT_SQL}') AND TRY_CAST(${t} AS ${sqlType}) IS NOT NULL${inRange}))`);
+        return `TRY_CAST(NULLIF(${t}, '') AS ${sqlType})`;
+      }
+      case 'double':
+        checks.push(`(${t} IS NULL OR ${t} = '' OR (regexp_full_match(${t}, '${NUMBER_TEXT_SQL}') AND isfinite(TRY_CAST(${t} AS DOUBLE))))`);
+        return `(TRY_CAST(NULLIF(${t}, '') AS DOUBLE) + CAST(0 AS DOUBLE))`; // -0 → 0, as in the full rules
+      case 'timestamp':
+        throw new Error('staging columns are never timestamps');
+    }
+  });
+  for (const [i, c] of table.columns.entries()) if (c.required) checks.push(`${values[i]} IS NOT NULL`);
+  const clean = enabled ? `COALESCE(${checks.join('\n           AND ')}, false)` : 'false';
+  // The raw text is kept only for records that need the full rules.
+  return `
+CREATE OR REPLACE TEMP TABLE _fast AS
+SELECT file, line, clean, CASE WHEN clean THEN NULL ELSE raw END AS raw, ${values.map((_, i) => `CASE WHEN clean THEN v${i} END AS v${i}`).join(', ')}
+FROM (
+  SELECT file, line, raw, ${values.map((v, i) => `${v} AS v${i}`).join(', ')},
+         ${clean} AS clean
+  FROM (SELECT file, line, raw, try(json_transform(raw, ${q(struct)})) AS s FROM ${raw} r) p
+) t`;
+}
+
+/** 2^53 − 1: the largest integer a JSON parser (and the JS rules) keep exactly. */
+const SAFE = '9007199254740991';
+
+/** Integers whose text is the same whether the source wrote a number or a string (see numberText). */
+const PLAIN_INTEGER_SQL = '0|-?[1-9][0-9]{0,14}';
+
+function valueSql(c: Column, x: string): string {
+  const s = `(${x} ->> '$')`;
+  const d = `CAST(${x} AS DOUBLE)`;
+  // Numbers in text columns as `numberText` writes them: safe integers as digits, else DuckDB's double text.
+  const safeDigits = (v: string) => `CASE WHEN ${v} = trunc(${v}) AND abs(${v}) <= ${SAFE} THEN CAST(CAST(${v} AS BIGINT) AS VARCHAR) ELSE CAST(${v} AS VARCHAR) END`;
+  switch (c.type) {
+    case 'text':
+      return `CASE json_type(${x})
+        WHEN 'VARCHAR' THEN CASE WHEN NOT contains(${s}, chr(0)) THEN ${s} END WHEN 'BOOLEAN' THEN ${s}
+        WHEN 'BIGINT' THEN CASE WHEN abs(TRY_CAST(${x} AS BIGINT)) <= ${SAFE} THEN ${s} ELSE CAST(${d} AS VARCHAR) END
+        WHEN 'UBIGINT' THEN CASE WHEN TRY_CAST(${x} AS BIGINT) <= ${SAFE} THEN ${s} ELSE CAST(${d} AS VARCHAR) END
+        WHEN 'DOUBLE' THEN ${safeDigits(d)}
+      END`;
+    case 'integer':
+    case 'bigint': {
+      const t = c.type === 'integer' ? 'INTEGER' : 'BIGINT';
+      const cases = `CASE json_type(${x})
+        WHEN 'BIGINT' THEN TRY_CAST(${x} AS ${t}) WHEN 'UBIGINT' THEN TRY_CAST(${x} AS ${t})
+        WHEN 'DOUBLE' THEN CASE WHEN ${d} = trunc(${d}) AND abs(${d}) <= ${SAFE} THEN TRY_CAST(${d} AS ${t}) END
+        WHEN 'VARCHAR' THEN CASE WHEN regexp_full_match(${s}, '${INTEGER_TEXT_SQL}') THEN TRY_CAST(${s} AS ${t}) END
+      END`;
+      return t === 'INTEGER' ? cases : `CASE WHEN abs(${cases}) <= ${SAFE} THEN ${cases} END`;
+    }
+    case 'double':
+      // + 0.0 turns -0 into 0.
+      return `(CASE json_type(${x})
+        WHEN 'BIGINT' THEN ${d} WHEN 'UBIGINT' THEN ${d} WHEN 'DOUBLE' THEN ${d}
+        WHEN 'VARCHAR' THEN CASE WHEN regexp_full_match(${s}, '${NUMBER_TEXT_SQL}') THEN TRY_CAST(${s} AS DOUBLE) END
+      END) + CAST(0 AS DOUBLE)`;
+    case 'timestamp':
+      throw new Error('staging columns are never timestamps');
+  }
+}
+
+/** A reason when the value is present but could not be coerced, or is required and missing. */
+function problemSql(c: Column, x: string, v: string): string {
+  const q = baseDialect.quoteString;
+  const prefix = badValueReason(c, '');
+  const present = `${x} IS NOT NULL AND json_type(${x}) <> 'NULL' AND NOT (json_type(${x}) = 'VARCHAR' AND (${x} ->> '$') = '')`;
+  const nul = c.type === 'text' ? `WHEN json_type(${x}) = 'VARCHAR' AND contains(${x} ->> '$', chr(0)) THEN ${q(nulReason(c))} ` : '';
+  const bad = `CASE ${nul}WHEN ${v} IS NULL AND ${present} THEN ${q(prefix)} || left(CAST(${x} AS VARCHAR), ${REASON_VALUE_LIMIT})`;
+  return c.required ? `${bad} WHEN ${v} IS NULL THEN ${q(missingReason(c))} END` : `${bad} END`;
+}

@@ -1,0 +1,121 @@
+import { DuckDBConnection, DuckDBInstance, DuckDBTimestampValue, type DuckDBValue } from '@duckdb/node-api';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { ConfigIssue } from '../../errors.js';
+import { dialect } from '../../schema/dialect.js';
+import type { Table } from '../../schema/tables.js';
+import { formatTimestampMs, normaliseBigint } from '../values.js';
+import { inTransaction, type Row, type SqlValue, type StagingInput, type StagingLoadResult, type Warehouse } from '../warehouse.js';
+import { classifyOpenError, queryError } from './duckdb-errors.js';
+import { loadRecords, type DuckDBSession, type LoadOptions } from './duckdb-load.js';
+import { describeDuckDB } from './duckdb-target.js';
+
+export const duckdbDialect = dialect({
+  name: 'duckdb',
+  epochMsToTimestamp: (expr) => `epoch_ms(CAST(${expr} AS BIGINT))`,
+  // DuckDB checks keys eagerly, which costs time on bulk loads; the transforms
+  // produce unique keys by construction, and the tests check that they do.
+  declaresPrimaryKeys: false,
+});
+
+/** How DuckDB loads staging (see LoadOptions); the defaults suit every input size. */
+export type DuckDBWarehouseOptions = LoadOptions;
+
+/**
+ * DuckDB, embedded: a file (default `./sparkify.duckdb`) or `:memory:`.
+ *
+ * @example
+ *   const wh = await DuckDBWarehouse.open('sparkify.duckdb');
+ *   try { console.log(await wh.query('SELECT count(*) AS n FROM songplays')); } finally { await wh.close(); }
+ */
+export class DuckDBWarehouse implements Warehouse {
+  readonly kind = 'duckdb';
+  readonly dialect = duckdbDialect;
+  private closed = false;
+
+  /** The connection and verbs the loader (duckdb-load.ts) uses. */
+  private get session(): DuckDBSession {
+    return { conn: this.conn, execute: (sql) => this.execute(sql), query: (sql) => this.query(sql) };
+  }
+
+  private constructor(
+    readonly description: string,
+    private readonly instance: DuckDBInstance,
+    private readonly conn: DuckDBConnection,
+    private readonly options: DuckDBWarehouseOptions,
+  ) {}
+
+  static async open(file: string, options: DuckDBWarehouseOptions = {}): Promise<DuckDBWarehouse> {
+    const location = file === ':memory:' ? file : path.resolve(file);
+    if (location !== ':memory:') await mkdir(path.dirname(location), { recursive: true });
+    let instance: DuckDBInstance;
+    try {
+      instance = await DuckDBInstance.create(location);
+    } catch (err) {
+      throw classifyOpenError(err, location);
+    }
+    const conn = await instance.connect();
+    return new DuckDBWarehouse(describeDuckDB(location), instance, conn, options);
+  }
+
+  async execute(sql: string): Promise<void> {
+    try {
+      await this.conn.run(sql);
+    } catch (err) {
+      throw queryError(err, sql);
+    }
+  }
+
+  async query<T extends Row = Row>(sql: string): Promise<T[]> {
+    let reader;
+    try {
+      reader = await this.conn.runAndReadAll(sql);
+    } catch (err) {
+      throw queryError(err, sql);
+    }
+    return reader.getRowObjects().map((row) => {
+      const out: Row = {};
+      for (const [k, v] of Object.entries(row)) out[k] = normalise(v);
+      return out as T;
+    });
+  }
+
+  transaction<T>(fn: () => Promise<T>): Promise<T> {
+    return inTransaction((sql) => (sql === 'ROLLBACK' ? this.conn.run(sql) : this.execute(sql)), fn);
+  }
+
+  sourceIssues(): ConfigIssue[] {
+    return []; // DuckDB reads folders and S3 alike
+  }
+
+  loadStaging(table: Table, input: StagingInput): Promise<StagingLoadResult> {
+    return loadRecords(this.session, table, input, this.options);
+  }
+
+  async lock(): Promise<() => Promise<void>> {
+    // DuckDB itself lets only one process open a database file for writing; see classifyOpenError.
+    return async () => undefined;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.conn.closeSync();
+    this.instance.closeSync();
+  }
+}
+
+/** The largest time a JS Date represents, in ms from the epoch. */
+const MAX_DATE_MS = 8.64e15;
+
+function normalise(v: DuckDBValue): SqlValue {
+  if (v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v;
+  if (typeof v === 'bigint') return normaliseBigint(v);
+  if (v instanceof DuckDBTimestampValue) {
+    const ms = Number(v.micros / 1000n);
+    // Beyond what a JS Date holds (year 275760), DuckDB's own text is the best there is.
+    return Math.abs(ms) <= MAX_DATE_MS ? formatTimestampMs(ms) : v.toString();
+  }
+  return String(v);
+}
+

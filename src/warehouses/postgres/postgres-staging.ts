@@ -1,0 +1,81 @@
+import type pg from 'pg';
+import { coerceRecord, rejectRawText } from '../../schema/coerce.js';
+import type { Table } from '../../schema/tables.js';
+import { readRecords } from '../../sources/records.js';
+import { CopyIn, copyLine } from './postgres-copy.js';
+import type { StagingInput, StagingLoadResult } from '../warehouse.js';
+
+/** Rejected records sent per COPY into etl_rejects; bounds what is held in memory. */
+const REJECT_BATCH = 5_000;
+
+/**
+ * Loads a staging table through one client: every record is parsed and typed
+ * in Node with the shared rules (`coerceRecord`), good rows are streamed with
+ * `COPY … FROM STDIN`, rejects go to etl_rejects. One connection runs one COPY
+ * at a time, so rejects are sent between COPYs of rows, a few thousand at a
+ * time. Memory stays bounded: a batch of records, and at most REJECT_BATCH rejects.
+ * Errors are thrown as they come (the warehouse classifies them); a COPY cut
+ * short is cancelled so that the client can roll back.
+ *
+ * @example
+ *   const { rows, rejected } = await copyStaging(client, stagingEvents, { source, files, format: 'ndjson' });
+ */
+export async function copyStaging(client: pg.Client, table: Table, input: StagingInput): Promise<StagingLoadResult> {
+  const rowsSql = `COPY ${table.name} (${table.columns.map((c) => c.name).join(', ')}) FROM STDIN`;
+  const result: StagingLoadResult = { rows: 0, rejected: 0, bytes: 0 };
+  let rejects: string[] = [];
+  let records = 0;
+  let files = 0;
+  let copy: CopyIn | undefined;
+  try {
+    copy = CopyIn.start(client, rowsSql);
+    for await (const batch of readRecords(input.source, input.files, input.format)) {
+      result.bytes += batch.bytes;
+      let out = '';
+      const n = batch.text.length;
+      for (let i = 0; i < n; i++) {
+        const text = batch.text[i]!;
+        const c = coerceRecord(table, text);
+        if (c.ok) {
+          out += copyLine(c.values);
+          result.rows++;
+        } else {
+          rejects.push(copyLine([table.name, input.files[batch.file[i]!]!.uri, batch.line[i]!, c.reason, rejectRawText(text)]));
+          result.rejected++;
+        }
+      }
+      if (out.length > 0) await copy.write(out);
+      records += n;
+      if (n > 0) files = batch.file[n - 1]! + 1;
+      input.onProgress?.({ records, bytes: result.bytes, files });
+      if (rejects.length >= REJECT_BATCH) {
+        const running = copy;
+        copy = undefined;
+        await running.end();
+        await copyRejects(client, rejects);
+        rejects = [];
+        copy = CopyIn.start(client, rowsSql);
+      }
+    }
+    const running = copy;
+    copy = undefined;
+    await running.end();
+    await copyRejects(client, rejects);
+  } catch (err) {
+    await copy?.abort(err);
+    throw err;
+  }
+  return result;
+}
+
+async function copyRejects(client: pg.Client, lines: readonly string[]): Promise<void> {
+  if (lines.length === 0) return;
+  const copy = CopyIn.start(client, 'COPY etl_rejects (target_table, source, line, reason, raw) FROM STDIN');
+  try {
+    for (let i = 0; i < lines.length; i += 500) await copy.write(lines.slice(i, i + 500).join(''));
+    await copy.end();
+  } catch (err) {
+    await copy.abort(err);
+    throw err;
+  }
+}

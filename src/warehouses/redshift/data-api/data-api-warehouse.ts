@@ -1,0 +1,91 @@
+import type { ConfigIssue } from '../../../errors.js';
+import type { Table } from '../../../schema/tables.js';
+import type { Source } from '../../../sources/source.js';
+import { inTransaction, type Row, type StagingInput, type StagingLoadResult, type Warehouse } from '../../warehouse.js';
+import { redshiftDialect } from '../redshift-dialect.js';
+import type { LoadErrorTable } from '../redshift-load-errors.js';
+import { acquireTableLock } from '../redshift-lock.js';
+import { setUpRedshiftSession } from '../redshift-session.js';
+import { loadStagingRedshift, redshiftSourceIssues } from '../redshift-staging.js';
+import { describeRedshiftDataApi, type RedshiftDataApiTarget } from '../redshift-target.js';
+import { DataApiSession, type DataApiOptions } from './data-api-session.js';
+import { splitStatements } from './data-api-statements.js';
+
+export interface RedshiftDataApiOptions extends Omit<DataApiOptions, 'region'> {
+  /** STL_LOAD_ERRORS (provisioned) or SYS_LOAD_ERROR_DETAIL (Serverless); from the target's kind by default. */
+  loadErrors?: LoadErrorTable;
+  /** How long a crashed run's lock lasts. Default 6 hours. */
+  lockLeaseMs?: number;
+}
+
+/**
+ * Redshift through the Data API (HTTPS and IAM; no open port 5439, no
+ * password on this machine). Everything runs in one Data API session, so a
+ * transaction spans calls exactly as on a connection.
+ *
+ * @example
+ *   const wh = await RedshiftDataApiWarehouse.open({ kind: 'redshift-data-api', dataApi: { workgroupName: 'sparkify', database: 'dev' }, schema: 'public', region: 'us-west-2', copy: {} });
+ */
+export class RedshiftDataApiWarehouse implements Warehouse {
+  readonly kind = 'redshift';
+  readonly dialect = redshiftDialect;
+  readonly description: string;
+  private closed = false;
+
+  private constructor(
+    private readonly session: DataApiSession,
+    private readonly target: RedshiftDataApiTarget,
+    private readonly options: RedshiftDataApiOptions,
+  ) {
+    this.description = describeRedshiftDataApi(target);
+  }
+
+  static async open(target: RedshiftDataApiTarget, options: RedshiftDataApiOptions = {}): Promise<RedshiftDataApiWarehouse> {
+    const session = new DataApiSession(target.dataApi, { ...options, region: target.region });
+    const wh = new RedshiftDataApiWarehouse(session, target, options);
+    try {
+      await setUpRedshiftSession(wh, target.schema, `Redshift ${session.where.target}`);
+    } catch (err) {
+      await wh.close();
+      throw err;
+    }
+    return wh;
+  }
+
+  async execute(sql: string): Promise<void> {
+    for (const statement of splitStatements(sql)) await this.session.run(statement);
+  }
+
+  async query<T extends Row = Row>(sql: string): Promise<T[]> {
+    let rows: Row[] = [];
+    for (const statement of splitStatements(sql)) rows = await this.session.run(statement);
+    return rows as T[];
+  }
+
+  transaction<T>(fn: () => Promise<T>): Promise<T> {
+    return inTransaction((sql) => this.execute(sql), fn);
+  }
+
+  sourceIssues(table: Table, source: Source): ConfigIssue[] {
+    return redshiftSourceIssues(table, source, this.target.copy);
+  }
+
+  loadStaging(table: Table, input: StagingInput): Promise<StagingLoadResult> {
+    const loadErrors = this.options.loadErrors ?? (this.target.dataApi.workgroupName !== undefined ? 'sys' : 'stl');
+    return loadStagingRedshift(this, table, input, { copy: this.target.copy, loadErrors });
+  }
+
+  lock(): Promise<() => Promise<void>> {
+    return acquireTableLock(this, {
+      where: `schema ${this.target.schema} of Redshift ${this.session.where.target}`,
+      schema: this.target.schema,
+      leaseMs: this.options.lockLeaseMs,
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.session.close();
+  }
+}
