@@ -132,7 +132,7 @@ async function benchDuckDB() {
     await c.run(`INSERT INTO staging_songs SELECT * FROM read_json('${songsDir}/**/*.json', format = 'newline_delimited', columns = ${cols(stagingSongs)})`);
     await c.run(`INSERT INTO staging_events SELECT * REPLACE (TRY_CAST(NULLIF(userId, '') AS INTEGER) AS userId)
       FROM read_json('${logsDir}/**/*.json', format = 'newline_delimited', columns = ${evCols})`);
-    const { duckdbDialect } = await import(path.join(root, 'dist/warehouses/duckdb.js'));
+    const { duckdbDialect } = await import(path.join(root, 'dist/warehouses/duckdb/duckdb-warehouse.js'));
     for (const sql of starSql(duckdbDialect)) await c.run(sql);
     c.closeSync();
     db.closeSync();

@@ -99,7 +99,7 @@ describe.skipIf(!runsHere('postgres'))('postgres: SIGKILL in the middle of a COP
       if (e.type !== 'progress' || e.stage !== 'load staging_events' || (e.records ?? 0) < 20_000) return false;
       // The child's COPY is running on the server right now.
       const active = await wh.query(
-        `SELECT COUNT(*) AS n FROM pg_stat_activity WHERE application_name = 'sparkify' AND pid <> pg_backend_pid() AND query LIKE 'COPY staging_events%' AND state = 'active'`,
+        `SELECT COUNT(*) AS n FROM pg_stat_activity WHERE application_name = 'sparkify' AND pid <> pg_backend_pid() AND query LIKE 'COPY _sparkify_next_staging_events%' AND state = 'active'`,
       );
       copying = active[0]?.n === 1;
       return true;

@@ -39,7 +39,7 @@ for (const kind of testWarehouses()) {
     });
 
     it('reports each stage with rows, files and seconds', () => {
-      expect(report.stages.map((s) => s.stage)).toEqual(['load staging_songs', 'load staging_events', 'transform']);
+      expect(report.stages.map((s) => s.stage)).toEqual(['load staging_songs', 'load staging_events', 'transform', 'publish']);
       expect(report.stages[0]).toMatchObject({ rows: 71, rejected: 0, files: 71 });
       expect(report.stages[1]).toMatchObject({ rows: 8056, rejected: 0, files: 30, bytes: 3_755_598 });
       expect(report.stages[2]!.tables).toMatchObject({ songplays: 6820, users: 97, time: 6813 });

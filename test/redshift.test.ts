@@ -45,6 +45,9 @@ import { SAMPLE_LOGS, SAMPLE_SONGS } from './helpers/oracle.js';
 import { TEST_PG, dropSchema, dump, runsHere, uniqueSchema } from './warehouses.js';
 
 const ROLE = 'arn:aws:iam::123456789012:role/dwhRole';
+/** The run's copies of the tables, which a load fills. */
+const INTO_EVENTS = { rows: '_sparkify_next_staging_events', rejects: '_sparkify_next_etl_rejects' };
+const INTO_SONGS = { rows: '_sparkify_next_staging_songs', rejects: '_sparkify_next_etl_rejects' };
 const JSONPATHS = 's3://udacity-dend/log_json_path.json';
 
 /** The attributes after the column list, e.g. `DISTSTYLE KEY DISTKEY (song_id) SORTKEY (start_time)`. */
@@ -396,7 +399,7 @@ describe('redshift: the staging load, statement by statement (fake session)', ()
     const result = await loadStagingRedshift(
       db,
       stagingEvents,
-      { source, files, format: 'ndjson', maxRejects: 10, onProgress: (p) => progress.push(p) },
+      { into: INTO_EVENTS, source, files, format: 'ndjson', maxRejects: 10, onProgress: (p) => progress.push(p) },
       { copy: { iamRoleArn: ROLE, logJsonPaths: JSONPATHS }, loadErrors: 'stl' },
     );
     expect(result).toEqual({ rows: 8054, rejected: 3, bytes: 1500 });
@@ -419,14 +422,16 @@ describe('redshift: the staging load, statement by statement (fake session)', ()
     expect(copy).toContain(`REGION 'us-west-2'`); // where the source found the bucket
     expect(copy).toContain(`FORMAT AS JSON '${JSONPATHS}'`);
     expect(copy).toContain('MAXERROR 11');
+    expect(statements[4]).toMatch(/^INSERT INTO _sparkify_next_etl_rejects \(/);
     expect(statements[4]).toContain(`'${files[0]!.uri}', 7, 'ts: Invalid digit (value "soon")'`);
-    expect(statements[6]).toMatch(/^INSERT INTO staging_events \(/);
+    expect(statements[5]).toMatch(/^INSERT INTO _sparkify_next_etl_rejects \(/);
+    expect(statements[6]).toMatch(/^INSERT INTO _sparkify_next_staging_events \(/);
   });
 
   it('refuses a local folder before running anything', async () => {
     const { db, statements } = fakeSession();
     await expect(
-      loadStagingRedshift(db, stagingSongs, { source: new LocalSource(SAMPLE_SONGS), files: [], format: 'json' }, { copy: {}, loadErrors: 'stl' }),
+      loadStagingRedshift(db, stagingSongs, { into: INTO_SONGS, source: new LocalSource(SAMPLE_SONGS), files: [], format: 'json' }, { copy: {}, loadErrors: 'stl' }),
     ).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
     expect(statements).toEqual([]);
   });
@@ -435,7 +440,7 @@ describe('redshift: the staging load, statement by statement (fake session)', ()
     const { db } = fakeSession({
       failCopy: new SparkifyError('WAREHOUSE_QUERY_FAILED', "Redshift: Load into table '_sparkify_copy_staging_songs' failed.  Check 'sys_load_error_detail' system table for details."),
     });
-    const err = await loadStagingRedshift(db, stagingSongs, { source: s3Source('s3://b/song_data'), files: [], format: 'json', maxRejects: 0 }, { copy: {}, loadErrors: 'sys' }).catch(
+    const err = await loadStagingRedshift(db, stagingSongs, { into: INTO_SONGS, source: s3Source('s3://b/song_data'), files: [], format: 'json', maxRejects: 0 }, { copy: {}, loadErrors: 'sys' }).catch(
       (e: SparkifyError) => e,
     );
     expect(err).toMatchObject({ code: 'REJECT_LIMIT_EXCEEDED' });

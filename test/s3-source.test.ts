@@ -123,7 +123,7 @@ describe('listing', () => {
   it('lists a prefix naming one object as that object', async () => {
     const one = localLogs[3]!;
     const source = await open(`s3://${BUCKET}/log_data/${one.key}`);
-    expect(await source.list()).toEqual([{ key: one.key.split('/').pop(), uri: `s3://${BUCKET}/log_data/${one.key}`, size: one.size }]);
+    expect(await source.list()).toEqual([{ key: one.key.split('/').pop(), uri: `s3://${BUCKET}/log_data/${one.key}`, size: one.size, modified: expect.any(Number) }]);
   });
 
   it('returns an empty list for a prefix with no objects', async () => {

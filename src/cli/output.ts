@@ -37,6 +37,8 @@ export function stageLine(info: StageInfo): string {
     parts.push(Object.entries(info.tables ?? {}).map(([t, n]) => `${t} ${num(n)}`).join(', '));
   } else if (info.stage === 'create-tables') {
     parts.push(`${Object.keys(info.tables ?? {}).length} tables`);
+  } else if (info.stage === 'publish') {
+    parts.push('every table replaced at once');
   }
   return `✓ ${info.stage.padEnd(20)} ${secs(info.seconds).padStart(8)}  ${parts.join(', ')}`;
 }

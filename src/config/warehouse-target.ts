@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { ConfigIssue } from '../errors.js';
-import { DEFAULT_DUCKDB_FILE } from '../warehouses/duckdb/duckdb-target.js';
+import { DEFAULT_DUCKDB_FILE, type DuckDBTarget } from '../warehouses/duckdb/duckdb-target.js';
 import type { WarehouseTarget } from '../warehouses/open-warehouse.js';
 import type { DataApiConnection, RedshiftCopyOptions, RedshiftDataApiTarget } from '../warehouses/redshift/redshift-target.js';
 import { connectionFromParts, parsePostgresUrl } from './connection.js';
@@ -51,12 +51,12 @@ export function resolveWarehouse(target: Sourced | undefined, ctx: ResolveContex
     const connection = connectionFromParts(layers, issues, true);
     return connection && { kind: 'redshift', connection, schema, copy };
   }
-  if (value === 'duckdb') return { kind: 'duckdb', path: path.resolve(layers.cwd, DEFAULT_DUCKDB_FILE) };
+  if (value === 'duckdb') return duckdb(path.resolve(layers.cwd, DEFAULT_DUCKDB_FILE), ctx);
   if (/^duckdb:/i.test(value)) {
     const p = value.replace(/^duckdb:(\/\/)?/i, '');
-    return { kind: 'duckdb', path: p === ':memory:' ? p : path.resolve(layers.cwd, p || DEFAULT_DUCKDB_FILE) };
+    return duckdb(p === ':memory:' ? p : path.resolve(layers.cwd, p || DEFAULT_DUCKDB_FILE), ctx);
   }
-  if (value === ':memory:') return { kind: 'duckdb', path: value };
+  if (value === ':memory:') return duckdb(value, ctx);
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
     issues.push({
       where,
@@ -64,7 +64,18 @@ export function resolveWarehouse(target: Sourced | undefined, ctx: ResolveContex
     });
     return undefined;
   }
-  return { kind: 'duckdb', path: path.resolve(layers.cwd, value) };
+  return duckdb(path.resolve(layers.cwd, value), ctx);
+}
+
+/** A DuckDB target with its memory settings: [DUCKDB] MEMORY_LIMIT / TEMP_DIRECTORY, or SPARKIFY_DUCKDB_*. */
+function duckdb(file: string, ctx: ResolveContext): DuckDBTarget {
+  const { pick, fromEnv, fromFile } = ctx.layers;
+  const memoryLimit = pick(fromEnv('SPARKIFY_DUCKDB_MEMORY_LIMIT'), fromFile('DUCKDB', 'MEMORY_LIMIT'));
+  if (memoryLimit && !/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)$/i.test(memoryLimit.value.trim())) {
+    ctx.issues.push({ where: memoryLimit.where, message: `"${memoryLimit.value}" is not an amount of memory (e.g. 2GB, 512MB, 4GiB)` });
+  }
+  const temp = pick(fromEnv('SPARKIFY_DUCKDB_TEMP_DIRECTORY'), fromFile('DUCKDB', 'TEMP_DIRECTORY'));
+  return definedOnly({ kind: 'duckdb', path: file, memoryLimit: memoryLimit?.value.trim(), tempDirectory: temp && path.resolve(ctx.layers.cwd, temp.value) });
 }
 
 /** `redshift+data-api://<cluster-id or workgroup>/<database>?workgroup=1&secret=arn&user=awsuser`, or `[CLUSTER]`. */

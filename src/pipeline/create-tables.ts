@@ -1,4 +1,4 @@
-import { createTableSql, dropTableSql } from '../schema/ddl.js';
+import { createTableSql, dropTableSql, nextName } from '../schema/ddl.js';
 import { ALL_TABLES } from '../schema/tables.js';
 import type { Warehouse } from '../warehouses/warehouse.js';
 import type { PipelineOptions, StageInfo } from './report.js';
@@ -14,7 +14,10 @@ export async function createTables(wh: Warehouse, options: PipelineOptions = {})
   return withLock(wh, () =>
     stage('create-tables', options, async () => {
       await wh.transaction(async () => {
-        for (const table of [...ALL_TABLES].reverse()) await wh.execute(dropTableSql(table));
+        for (const table of [...ALL_TABLES].reverse()) {
+          await wh.execute(dropTableSql(table.name));
+          await wh.execute(dropTableSql(nextName(table.name)));
+        }
         for (const table of ALL_TABLES) await wh.execute(createTableSql(table, wh.dialect));
       });
       return { rows: 0, tables: Object.fromEntries(ALL_TABLES.map((t) => [t.name, 0])) };

@@ -1,5 +1,5 @@
 import { ConfigError, SparkifyError } from '../errors.js';
-import { primaryKeyRebuildSql } from '../schema/ddl.js';
+import { nextName } from '../schema/ddl.js';
 import { STAR_TABLES, stagingEvents, stagingSongs, type Table } from '../schema/tables.js';
 import { transforms } from '../schema/transforms.js';
 import { openSource } from '../sources/open-source.js';
@@ -7,13 +7,16 @@ import type { RecordFormat } from '../sources/records.js';
 import type { Source, SourceFile, SourceOptions } from '../sources/source.js';
 import type { StagingInput, Warehouse } from '../warehouses/warehouse.js';
 import type { EtlReport, PipelineOptions, StageInfo, StageName } from './report.js';
-import { assertTablesExist, countTables, stage, withLock } from './stage.js';
 import { countRows } from './create-tables.js';
+import { createCopies, dropCopies, publish } from './publish.js';
+import { assertTablesExist, countTables, stage, withLock } from './stage.js';
 
 /**
- * The pipeline, dlt-style: extract + load each staging table, then transform
- * staging into the star schema. Each stage runs in one transaction and returns
- * what it did; progress goes through `onEvent`, never printed here.
+ * The pipeline, dlt-style: extract + load each staging table, transform
+ * staging into the star schema, publish. Every stage writes copies of the
+ * tables; the last one swaps them all in at once, so a run that fails, at any
+ * stage and on any warehouse, changes no table. Each stage returns what it
+ * did; progress goes through `onEvent`, never printed here.
  */
 
 export interface EtlOptions extends PipelineOptions {
@@ -38,9 +41,10 @@ interface Listed {
 
 /**
  * Loads both staging tables from the sources, then rebuilds the star schema.
- * Running it twice on the same input leaves every table as after one run.
- * Sources are opened and listed, and the warehouse asked whether it can load
- * them, before the lock is taken: a wrong location changes nothing.
+ * Running it twice on the same input leaves every table as after one run; a
+ * run that fails leaves every table as before it. Sources are opened and
+ * listed, and the warehouse asked whether it can load them, before the lock is
+ * taken.
  *
  * @example
  *   const report = await etl(wh, { songs: 'data/sparkify-sample/song_data', logs: 'data/sparkify-sample/log_data' });
@@ -63,9 +67,19 @@ export async function etl(wh: Warehouse, options: EtlOptions): Promise<EtlReport
     return await withLock(wh, async () => {
       await assertTablesExist(wh);
       const stages: StageInfo[] = [];
-      stages.push(await loadStage(wh, songs, options));
-      stages.push(await loadStage(wh, logs, options));
-      stages.push(await transformStage(wh, options));
+      await createCopies(wh);
+      try {
+        stages.push(await loadStage(wh, songs, options));
+        stages.push(await loadStage(wh, logs, options));
+        stages.push(await transformStage(wh, options));
+        stages.push(await stage('publish', options, async () => {
+          await publish(wh);
+          return { rows: 0 };
+        }));
+      } catch (err) {
+        await dropCopies(wh).catch(() => undefined);
+        throw err;
+      }
       const counts = await countRows(wh);
       return {
         warehouse: wh.description,
@@ -96,39 +110,31 @@ async function loadStage(wh: Warehouse, listed: Listed, options: EtlOptions): Pr
   return stage(name, options, async () => {
     options.onEvent?.({ type: 'progress', stage: name, records: 0, bytes: 0, files: 0, totalFiles: files.length });
     const input: StagingInput = {
+      into: { rows: nextName(table.name), rejects: nextName('etl_rejects') },
       source: listed.source,
       files,
       format: listed.format,
       maxRejects: options.maxRejects,
       onProgress: (p) => options.onEvent?.({ type: 'progress', stage: name, ...p, totalFiles: files.length }),
     };
-    const result = await wh.transaction(async () => {
-      await wh.execute(`DELETE FROM ${table.name}`);
-      await wh.execute(`DELETE FROM etl_rejects WHERE target_table = ${wh.dialect.quoteString(table.name)}`);
-      const r = await wh.loadStaging(table, input);
-      if (options.maxRejects !== undefined && r.rejected > options.maxRejects) {
-        throw new SparkifyError(
-          'REJECT_LIMIT_EXCEEDED',
-          `${r.rejected} records of ${table.name} were rejected, more than the limit of ${options.maxRejects}; nothing was loaded.`,
-          { hint: 'Run without --max-rejects to load the good records and list every reject in etl_rejects (file, line, reason); then fix the sources or raise the limit.' },
-        );
-      }
-      return r;
-    });
-    return { rows: result.rows, rejected: result.rejected, files: files.length, bytes: result.bytes, tables: { [table.name]: result.rows } };
+    const result = await wh.loadStaging(table, input);
+    if (options.maxRejects !== undefined && result.rejected > options.maxRejects) {
+      throw new SparkifyError(
+        'REJECT_LIMIT_EXCEEDED',
+        `${result.rejected} records of ${table.name} were rejected, more than the limit of ${options.maxRejects}; no table was changed.`,
+        { hint: 'Run without --max-rejects to load the good records and list every reject in etl_rejects (file, line, reason); then fix the sources or raise the limit.' },
+      );
+    }
+    const exact = result.exactFiles === undefined ? {} : { exactFiles: result.exactFiles };
+    return { rows: result.rows, rejected: result.rejected, files: files.length, bytes: result.bytes, ...exact, tables: { [table.name]: result.rows } };
   });
 }
 
 async function transformStage(wh: Warehouse, options: EtlOptions): Promise<StageInfo> {
   return stage('transform', options, async () => {
-    const tables = await wh.transaction(async () => {
-      const keys = STAR_TABLES.flatMap((t) => primaryKeyRebuildSql(t, wh.dialect) ?? []);
-      for (const k of keys) await wh.execute(k.before);
-      for (const t of [...STAR_TABLES].reverse()) await wh.execute(`DELETE FROM ${t.name}`);
-      for (const t of transforms(wh.dialect, { matchedOnly: options.matchedOnly })) await wh.execute(t.sql);
-      for (const k of keys) await wh.execute(k.after);
-      return countTables(wh, STAR_TABLES);
-    });
+    for (const t of transforms(wh.dialect, { matchedOnly: options.matchedOnly, names: nextName })) await wh.execute(t.sql);
+    const counts = await countTables(wh, STAR_TABLES.map((t) => ({ name: nextName(t.name) })));
+    const tables = Object.fromEntries(STAR_TABLES.map((t) => [t.name, counts[nextName(t.name)] ?? 0]));
     return { rows: Object.values(tables).reduce((a, b) => a + b, 0), tables };
   });
 }

@@ -3,7 +3,7 @@
  * stage did when it is done (rows, rejects, files, bytes, seconds).
  */
 
-export type StageName = 'create-tables' | 'load staging_songs' | 'load staging_events' | 'transform';
+export type StageName = 'create-tables' | 'load staging_songs' | 'load staging_events' | 'transform' | 'publish';
 
 export interface StageInfo {
   stage: StageName;
@@ -13,6 +13,8 @@ export interface StageInfo {
   rejected?: number;
   files?: number;
   bytes?: number;
+  /** Loads: files that needed the warehouse's slow, exact path (DuckDB: a record to reject or coerce). */
+  exactFiles?: number;
   /** Rows per table written by this stage. */
   tables?: Record<string, number>;
 }

@@ -1,31 +1,61 @@
 import type { SqlDialect } from './dialect.js';
-import type { Table } from './tables.js';
+import type { Table, TableName } from './tables.js';
 
-/** `DROP TABLE IF EXISTS` for one table. */
-export function dropTableSql(table: Table): string {
-  return `DROP TABLE IF EXISTS ${table.name}`;
+/**
+ * The DDL of every table in one dialect, and of the build-and-swap that makes a
+ * run atomic: a run fills `_sparkify_next_<table>` copies while the tables
+ * stay as they were, then publishes them all in one short transaction (drop the
+ * old table, rename the new one in). A run that fails or is killed leaves only
+ * copies, which the next run drops.
+ */
+
+const NEXT_PREFIX = '_sparkify_next_';
+
+/** The name of the copy a run builds of `table`. */
+export function nextName(name: TableName | string): string {
+  return `${NEXT_PREFIX}${name}`;
 }
 
-/** `CREATE TABLE` for one table in one dialect. */
-export function createTableSql(table: Table, d: SqlDialect): string {
-  const cols = table.columns.map((c) => `  ${d.columnName(c.name)} ${d.typeName(c.type, c)}${c.notNull ? ' NOT NULL' : ''}`);
-  if (d.declaresPrimaryKeys && table.primaryKey) cols.push(`  ${primaryKeyClause(table, d)}`);
-  const attrs = d.tableAttributes(table);
-  return `CREATE TABLE ${table.name} (\n${cols.join(',\n')}\n)${attrs ? `\n${attrs}` : ''}`;
-}
-
-function primaryKeyClause(table: Table, d: SqlDialect): string {
-  return `CONSTRAINT ${table.name}_pkey PRIMARY KEY (${(table.primaryKey ?? []).map((n) => d.columnName(n)).join(', ')})`;
+/** `DROP TABLE IF EXISTS` for one table (or its copy). */
+export function dropTableSql(name: string): string {
+  return `DROP TABLE IF EXISTS ${name}`;
 }
 
 /**
- * For dialects that build keys faster after a bulk insert than during it
- * (`rebuildsKeysAfterBulkInsert`): the statements around the insert, or none.
+ * `CREATE TABLE` for one table in one dialect, named `name` (default its own).
+ * Without `primaryKey` the key is left out, to be added after the load.
+ *
+ * @example
+ *   createTableSql(songplays, postgresDialect); // CREATE TABLE songplays ( …, CONSTRAINT songplays_pkey PRIMARY KEY (songplay_id) )
  */
-export function primaryKeyRebuildSql(table: Table, d: SqlDialect): { before: string; after: string } | undefined {
-  if (!d.declaresPrimaryKeys || !d.rebuildsKeysAfterBulkInsert || !table.primaryKey) return undefined;
-  return {
-    before: `ALTER TABLE ${table.name} DROP CONSTRAINT IF EXISTS ${table.name}_pkey`,
-    after: `ALTER TABLE ${table.name} ADD ${primaryKeyClause(table, d)}`,
-  };
+export function createTableSql(table: Table, d: SqlDialect, options: { name?: string; primaryKey?: boolean } = {}): string {
+  const name = options.name ?? table.name;
+  const cols = table.columns.map((c) => `  ${d.columnName(c.name)} ${d.typeName(c.type, c)}${c.notNull ? ' NOT NULL' : ''}`);
+  if ((options.primaryKey ?? true) && d.primaryKeys !== 'none' && table.primaryKey) cols.push(`  ${primaryKeyClause(table, d, name)}`);
+  const attrs = d.tableAttributes(table);
+  return `CREATE TABLE ${name} (\n${cols.join(',\n')}\n)${attrs ? `\n${attrs}` : ''}`;
+}
+
+function primaryKeyClause(table: Table, d: SqlDialect, name: string): string {
+  return `CONSTRAINT ${name}_pkey PRIMARY KEY (${(table.primaryKey ?? []).map((n) => d.columnName(n)).join(', ')})`;
+}
+
+/** Statements run on a finished copy before it is published: an index-backed key is built now, outside the swap. */
+export function beforePublishSql(table: Table, d: SqlDialect): string[] {
+  if (d.primaryKeys !== 'index' || !table.primaryKey) return [];
+  return [`ALTER TABLE ${nextName(table.name)} ADD ${primaryKeyClause(table, d, nextName(table.name))}`];
+}
+
+/**
+ * The swap of one table, run with every other table's in one transaction: the
+ * old table goes, the copy takes its name, and its key takes the usual name.
+ */
+export function publishSql(table: Table, d: SqlDialect): string[] {
+  const statements = [dropTableSql(table.name), `ALTER TABLE ${nextName(table.name)} RENAME TO ${table.name}`];
+  if (table.primaryKey && d.primaryKeys === 'index') {
+    statements.push(`ALTER TABLE ${table.name} RENAME CONSTRAINT ${nextName(table.name)}_pkey TO ${table.name}_pkey`);
+  } else if (table.primaryKey && d.primaryKeys === 'informational') {
+    statements.push(`ALTER TABLE ${table.name} ADD ${primaryKeyClause(table, d, table.name)}`);
+  }
+  return statements;
 }

@@ -12,10 +12,13 @@ export interface SqlDialect {
   typeName(type: ColumnType, column?: Column): string;
   /** An expression turning epoch milliseconds (BIGINT) into a UTC TIMESTAMP, keeping milliseconds. */
   epochMsToTimestamp(expr: string): string;
-  /** Whether PRIMARY KEY constraints are declared in DDL. */
-  readonly declaresPrimaryKeys: boolean;
-  /** Whether the transform drops primary keys before refilling the star schema and adds them after (faster for PostgreSQL's indexes). */
-  readonly rebuildsKeysAfterBulkInsert?: boolean;
+  /**
+   * What a primary key is here, which decides when a run adds it to a table it built:
+   * `none` (not declared); `index` (an index, built once after the load, its name
+   * moved over with the table: RENAME CONSTRAINT); `informational` (declared for
+   * the planner, not enforced: added when the table is published).
+   */
+  readonly primaryKeys: 'none' | 'index' | 'informational';
   /** Text after the column list of CREATE TABLE (distribution, sort keys). */
   tableAttributes(table: Table): string;
   /** A column name as written in DDL: plain, or quoted where the dialect reserves the word. */
@@ -51,7 +54,7 @@ export const baseDialect: SqlDialect = {
   epochMsToTimestamp(expr) {
     return `(TIMESTAMP '1970-01-01 00:00:00' + (${expr}) * INTERVAL '1 millisecond')`;
   },
-  declaresPrimaryKeys: true,
+  primaryKeys: 'index',
   tableAttributes() {
     return '';
   },
@@ -70,7 +73,7 @@ export const baseDialect: SqlDialect = {
  * A dialect that is `baseDialect` with a few overrides.
  *
  * @example
- *   const duckdbDialect = dialect({ name: 'duckdb', declaresPrimaryKeys: false });
+ *   const duckdbDialect = dialect({ name: 'duckdb', primaryKeys: 'none' });
  */
 export function dialect(overrides: Partial<SqlDialect> & { name: string }): SqlDialect {
   return { ...baseDialect, ...overrides };

@@ -30,7 +30,7 @@ export class LocalSource implements Source {
       });
     }
     if (!info.isDirectory()) {
-      const file = { key: path.basename(this.uri), uri: this.uri, size: info.size };
+      const file = { key: path.basename(this.uri), uri: this.uri, size: info.size, modified: info.mtimeMs };
       return this.uri.endsWith('.json') ? [file] : [];
     }
     const entries = await readdir(this.uri, { recursive: true, withFileTypes: true }).catch((err: unknown) => {
@@ -46,7 +46,9 @@ export class LocalSource implements Source {
     }
     await Promise.all(
       files.map(async (f) => {
-        f.size = (await stat(f.uri).catch((err: unknown) => Promise.reject(readFailed(f.uri, this.uri, err)))).size;
+        const st = await stat(f.uri).catch((err: unknown) => Promise.reject(readFailed(f.uri, this.uri, err)));
+        f.size = st.size;
+        f.modified = st.mtimeMs;
       }),
     );
     files.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));

@@ -1,3 +1,4 @@
+import { readFiles, type ReadFilesOptions } from './read-files.js';
 import type { Source, SourceFile } from './source.js';
 
 /**
@@ -23,12 +24,8 @@ export interface RecordBatch {
   bytes: number;
 }
 
-export interface ReadRecordsOptions {
+export interface ReadRecordsOptions extends ReadFilesOptions {
   batchSize?: number;
-  /** Files up to this size are read whole, several at once; larger ones are streamed. */
-  wholeFileLimit?: number;
-  /** How many small files are fetched ahead of the one being split. */
-  prefetch?: number;
 }
 
 const BOM = '\uFEFF';
@@ -46,8 +43,6 @@ export async function* readRecords(
   options: ReadRecordsOptions = {},
 ): AsyncGenerator<RecordBatch> {
   const batchSize = options.batchSize ?? 2048;
-  const wholeFileLimit = options.wholeFileLimit ?? 8 << 20;
-  const prefetch = Math.max(1, options.prefetch ?? 16);
 
   let batch = newBatch();
   const splitter = new Splitter(format, (fileIndex, line, text) => {
@@ -55,45 +50,18 @@ export async function* readRecords(
     batch.line.push(line);
     batch.text.push(text);
   });
-
-  // A bounded window of small files read ahead, so many tiny song files (or S3
-  // objects) are fetched concurrently while order is kept.
-  const pending = new Map<number, Promise<Buffer>>();
-  let next = 0;
-  const fill = (from: number) => {
-    while (next < files.length && next < from + prefetch) {
-      const f = files[next]!;
-      if (f.size <= wholeFileLimit) {
-        const p = source.read(f);
-        p.catch(() => undefined); // observed when awaited below
-        pending.set(next, p);
+  for await (const { index, chunks } of readFiles(source, files, options)) {
+    splitter.startFile(index);
+    const decoder = new TextDecoder('utf-8');
+    for await (const chunk of chunks) {
+      batch.bytes += chunk.length;
+      splitter.push(decoder.decode(chunk, { stream: true }));
+      if (batch.text.length >= batchSize) {
+        yield batch;
+        batch = newBatch();
       }
-      next++;
     }
-  };
-
-  for (let i = 0; i < files.length; i++) {
-    fill(i);
-    const file = files[i]!;
-    splitter.startFile(i);
-    const whole = pending.get(i);
-    if (whole) {
-      pending.delete(i);
-      const buf = await whole;
-      batch.bytes += buf.length;
-      splitter.push(buf.toString('utf8'));
-    } else {
-      const decoder = new TextDecoder('utf-8');
-      for await (const chunk of source.stream(file)) {
-        batch.bytes += chunk.length;
-        splitter.push(decoder.decode(chunk, { stream: true }));
-        if (batch.text.length >= batchSize) {
-          yield batch;
-          batch = newBatch();
-        }
-      }
-      splitter.push(decoder.decode());
-    }
+    splitter.push(decoder.decode());
     splitter.endFile();
     if (batch.text.length >= batchSize) {
       yield batch;

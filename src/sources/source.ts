@@ -8,7 +8,10 @@ export interface SourceFile {
   key: string;
   /** Full location: a local absolute path or `s3://bucket/key`. */
   uri: string;
+  /** Bytes, as listed; a file read with another size changed during the run, and fails it. */
   size: number;
+  /** When it last changed, in ms since the epoch (mtime locally, LastModified on S3), when known. */
+  modified?: number;
 }
 
 export interface Source {

@@ -39,7 +39,7 @@ export async function openWarehouse(target: WarehouseTarget): Promise<Warehouse>
   switch (target.kind) {
     case 'duckdb': {
       const { DuckDBWarehouse } = await import('./duckdb/duckdb-warehouse.js');
-      return DuckDBWarehouse.open(target.path);
+      return DuckDBWarehouse.open(target);
     }
     case 'postgres': {
       const { PostgresWarehouse } = await import('./postgres/postgres-warehouse.js');

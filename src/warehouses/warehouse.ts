@@ -28,7 +28,12 @@ export interface Warehouse {
    * before it takes the lock, so such a problem never touches a table.
    */
   sourceIssues(table: Table, source: Source): ConfigIssue[];
-  /** Appends every record of `input` to the (empty) staging table, and its rejects to etl_rejects. */
+  /**
+   * Appends every record of `input` to `input.into.rows` (an empty table shaped
+   * like `table`) and its rejects to `input.into.rejects` (shaped like
+   * etl_rejects). Runs outside any transaction: the pipeline fills copies of
+   * the tables and publishes them at the end, all at once.
+   */
   loadStaging(table: Table, input: StagingInput): Promise<StagingLoadResult>;
   /**
    * Makes sure no other sparkify run is writing to this warehouse until the
@@ -48,6 +53,8 @@ export type SqlValue = string | number | bigint | boolean | null;
 export type Row = Record<string, SqlValue>;
 
 export interface StagingInput {
+  /** The tables to append to: the run's copies of the staging table and of etl_rejects. */
+  into: { rows: string; rejects: string };
   source: Source;
   files: readonly SourceFile[];
   format: RecordFormat;
@@ -64,6 +71,8 @@ export interface StagingLoadResult {
   rows: number;
   rejected: number;
   bytes: number;
+  /** Files that needed the slow, exact path (a record to reject or to coerce), where a warehouse has a faster one. */
+  exactFiles?: number;
 }
 
 /**

@@ -14,6 +14,12 @@ export interface DuckDBStagingOptions {
   fastPath?: boolean;
 }
 
+/** The tables a load appends to: a staging table (or the run's copy of it) and etl_rejects (or its copy). */
+export interface StagingTargets {
+  rows: string;
+  rejects: string;
+}
+
 export interface DuckDBStagingSql {
   /** Run in order: they fill the staging table and etl_rejects from the raw records. */
   statements: string[];
@@ -31,7 +37,7 @@ export interface DuckDBStagingSql {
  * Records take the fast path when they can; the rest get the full rules, which
  * also say why a record is rejected.
  */
-export function duckdbStagingSql(table: Table, raw: string, files: string, options: DuckDBStagingOptions = {}): DuckDBStagingSql {
+export function duckdbStagingSql(table: Table, into: StagingTargets, raw: string, files: string, options: DuckDBStagingOptions = {}): DuckDBStagingSql {
   const q = baseDialect.quoteString;
   const cols = table.columns.map((_, i) => `v${i}`).join(', ');
   const names = table.columns.map((c) => c.name).join(', ');
@@ -63,10 +69,10 @@ FROM typed`;
   return {
     statements: [
       fast,
-      `INSERT INTO ${table.name} (${names}) SELECT ${cols} FROM _fast WHERE clean`,
+      `INSERT INTO ${into.rows} (${names}) SELECT ${cols} FROM _fast WHERE clean`,
       slow,
-      `INSERT INTO ${table.name} (${names}) SELECT ${cols} FROM _slow WHERE reason IS NULL`,
-      `INSERT INTO etl_rejects (target_table, source, line, reason, raw)
+      `INSERT INTO ${into.rows} (${names}) SELECT ${cols} FROM _slow WHERE reason IS NULL`,
+      `INSERT INTO ${into.rejects} (target_table, source, line, reason, raw)
 SELECT ${q(table.name)}, f.uri, t.line, t.reason, replace(left(t.raw, ${REJECT_RAW_LIMIT}), chr(0), chr(65533))
 FROM _slow t JOIN ${files} f USING (file) WHERE t.reason IS NOT NULL ORDER BY t.file, t.line`,
     ],
@@ -77,21 +83,22 @@ FROM _slow t JOIN ${files} f USING (file) WHERE t.reason IS NOT NULL ORDER BY t.
 }
 
 /**
- * The fast path: one `json_transform` of every field to text, then plain SQL
- * casts. A record is clean when it is a JSON object and each field's text
- * leaves no doubt about the full rules' result: for a number column, digits
- * (or a JSON number, for doubles) read the same whether the source wrote a
- * number or a string; for a text column, anything but a value that might have
- * been a number written differently (`1.0`, `1e5`, `-0`, 16+ digits), an
- * object or array, or a NUL. Clean records get exactly what the full rules
- * would give; only the others pay for them.
+ * Each field's text (`field(c)`: JSON text of the value, as DuckDB's JSON
+ * transform to VARCHAR gives it) typed by plain SQL casts, and one condition,
+ * `clean`, true when that text leaves no doubt about the full rules' result:
+ * for a number column, digits (or a JSON number, for doubles) read the same
+ * whether the source wrote a number or a string; for a text column, anything
+ * but a value that might have been a number written differently (`1.0`, `1e5`,
+ * `-0`, 16+ digits), an object or array, or a NUL. Required fields must be
+ * there. A clean record gets exactly what the full rules would give.
+ *
+ * @example
+ *   const { values, clean } = typedFields(stagingEvents, (c) => `s.${baseDialect.quoteIdent(c.name)}`);
  */
-function fastPathSql(table: Table, raw: string, enabled: boolean): string {
-  const q = baseDialect.quoteString;
-  const struct = JSON.stringify(Object.fromEntries(table.columns.map((c) => [c.name, 'VARCHAR'])));
-  const checks: string[] = [`s IS NOT NULL`, `starts_with(ltrim(raw), '{')`];
+export function typedFields(table: Table, field: (c: Column) => string): { values: string[]; clean: string } {
+  const checks: string[] = [];
   const values = table.columns.map((c) => {
-    const t = `s.${baseDialect.quoteIdent(c.name)}`;
+    const t = field(c);
     switch (c.type) {
       case 'text': {
         // ascii(): 123 '{', 91 '[', 45 '-', 48–57 digits. (IN lists would become joins.)
@@ -114,14 +121,27 @@ function fastPathSql(table: Table, raw: string, enabled: boolean): string {
     }
   });
   for (const [i, c] of table.columns.entries()) if (c.required) checks.push(`${values[i]} IS NOT NULL`);
-  const clean = enabled ? `COALESCE(${checks.join('\n           AND ')}, false)` : 'false';
+  return { values, clean: `COALESCE(${checks.join('\n           AND ')}, false)` };
+}
+
+/**
+ * The fast path over raw records: one `json_transform` of every field to text,
+ * then `typedFields`. Clean records get exactly what the full rules would
+ * give; only the others pay for them.
+ */
+function fastPathSql(table: Table, raw: string, enabled: boolean): string {
+  const q = baseDialect.quoteString;
+  const struct = JSON.stringify(Object.fromEntries(table.columns.map((c) => [c.name, 'VARCHAR'])));
+  const typed = typedFields(table, (c) => `s.${baseDialect.quoteIdent(c.name)}`);
+  const clean = enabled ? `(s IS NOT NULL AND starts_with(ltrim(raw), '{') AND ${typed.clean})` : 'false';
+  const values = typed.values;
   // The raw text is kept only for records that need the full rules.
   return `
 CREATE OR REPLACE TEMP TABLE _fast AS
 SELECT file, line, clean, CASE WHEN clean THEN NULL ELSE raw END AS raw, ${values.map((_, i) => `CASE WHEN clean THEN v${i} END AS v${i}`).join(', ')}
 FROM (
   SELECT file, line, raw, ${values.map((v, i) => `${v} AS v${i}`).join(', ')},
-         ${clean} AS clean
+         COALESCE(${clean}, false) AS clean
   FROM (SELECT file, line, raw, try(json_transform(raw, ${q(struct)})) AS s FROM ${raw} r) p
 ) t`;
 }

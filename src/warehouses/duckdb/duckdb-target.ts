@@ -3,7 +3,18 @@ export interface DuckDBTarget {
   kind: 'duckdb';
   /** An absolute file path, or `:memory:`. */
   path: string;
+  /** The most memory DuckDB may hold (its `memory_limit`, e.g. `2GB`); beyond it, it spills to `tempDirectory`. */
+  memoryLimit?: string;
+  /** Where DuckDB spills (`temp_directory`); by default `<file>.tmp` beside the database, or TMPDIR in memory. */
+  tempDirectory?: string;
 }
+
+/**
+ * DuckDB's default memory limit, when none is configured: enough for the
+ * transform's sorts of tens of millions of plays to run mostly in memory, and
+ * low enough for a laptop; DuckDB spills what does not fit.
+ */
+export const DEFAULT_MEMORY_LIMIT = '2GB';
 
 /** The file sparkify builds when no warehouse is named. */
 export const DEFAULT_DUCKDB_FILE = 'sparkify.duckdb';

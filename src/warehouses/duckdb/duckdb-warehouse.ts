@@ -1,5 +1,6 @@
 import { DuckDBConnection, DuckDBInstance, DuckDBTimestampValue, type DuckDBValue } from '@duckdb/node-api';
 import { mkdir } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import type { ConfigIssue } from '../../errors.js';
 import { dialect } from '../../schema/dialect.js';
@@ -7,19 +8,21 @@ import type { Table } from '../../schema/tables.js';
 import { formatTimestampMs, normaliseBigint } from '../values.js';
 import { inTransaction, type Row, type SqlValue, type StagingInput, type StagingLoadResult, type Warehouse } from '../warehouse.js';
 import { classifyOpenError, queryError } from './duckdb-errors.js';
-import { loadRecords, type DuckDBSession, type LoadOptions } from './duckdb-load.js';
-import { describeDuckDB } from './duckdb-target.js';
+import type { DuckDBSession } from './duckdb-exact.js';
+import { loadStagingDuckDB, type DuckDBLoadOptions } from './duckdb-load.js';
+import { Scratch } from './duckdb-scratch.js';
+import { DEFAULT_MEMORY_LIMIT, describeDuckDB, type DuckDBTarget } from './duckdb-target.js';
 
 export const duckdbDialect = dialect({
   name: 'duckdb',
   epochMsToTimestamp: (expr) => `epoch_ms(CAST(${expr} AS BIGINT))`,
   // DuckDB checks keys eagerly, which costs time on bulk loads; the transforms
   // produce unique keys by construction, and the tests check that they do.
-  declaresPrimaryKeys: false,
+  primaryKeys: 'none',
 });
 
-/** How DuckDB loads staging (see LoadOptions); the defaults suit every input size. */
-export type DuckDBWarehouseOptions = LoadOptions;
+/** How DuckDB loads staging (see DuckDBLoadOptions); the defaults suit every input size. */
+export type DuckDBWarehouseOptions = DuckDBLoadOptions;
 
 /**
  * DuckDB, embedded: a file (default `./sparkify.duckdb`) or `:memory:`.
@@ -32,6 +35,7 @@ export class DuckDBWarehouse implements Warehouse {
   readonly kind = 'duckdb';
   readonly dialect = duckdbDialect;
   private closed = false;
+  private scratch: Promise<Scratch> | undefined;
 
   /** The connection and verbs the loader (duckdb-load.ts) uses. */
   private get session(): DuckDBSession {
@@ -45,12 +49,24 @@ export class DuckDBWarehouse implements Warehouse {
     private readonly options: DuckDBWarehouseOptions,
   ) {}
 
-  static async open(file: string, options: DuckDBWarehouseOptions = {}): Promise<DuckDBWarehouse> {
-    const location = file === ':memory:' ? file : path.resolve(file);
+  /**
+   * Opens (creating when missing) a DuckDB file, or `:memory:`, with a bounded
+   * memory (`memoryLimit`, spilling to `tempDirectory` beyond it).
+   */
+  static async open(target: string | Omit<DuckDBTarget, 'kind'>, options: DuckDBWarehouseOptions = {}): Promise<DuckDBWarehouse> {
+    const t = typeof target === 'string' ? { path: target } : target;
+    const location = t.path === ':memory:' ? t.path : path.resolve(t.path);
     if (location !== ':memory:') await mkdir(path.dirname(location), { recursive: true });
+    // In memory, DuckDB would spill into ./.tmp of wherever it runs; a file database spills next to itself.
+    const tempDirectory = t.tempDirectory ?? (location === ':memory:' ? path.join(os.tmpdir(), `sparkify-duckdb-spill-${process.pid}`) : undefined);
     let instance: DuckDBInstance;
     try {
-      instance = await DuckDBInstance.create(location);
+      instance = await DuckDBInstance.create(location, {
+        memory_limit: t.memoryLimit ?? DEFAULT_MEMORY_LIMIT,
+        ...(tempDirectory ? { temp_directory: tempDirectory } : {}),
+        // Row order in the staging copies means nothing (the transforms order what they need), and keeping it costs memory.
+        preserve_insertion_order: 'false',
+      });
     } catch (err) {
       throw classifyOpenError(err, location);
     }
@@ -89,7 +105,7 @@ export class DuckDBWarehouse implements Warehouse {
   }
 
   loadStaging(table: Table, input: StagingInput): Promise<StagingLoadResult> {
-    return loadRecords(this.session, table, input, this.options);
+    return loadStagingDuckDB(this.session, () => (this.scratch ??= Scratch.create()), table, input, this.options);
   }
 
   async lock(): Promise<() => Promise<void>> {
@@ -102,6 +118,7 @@ export class DuckDBWarehouse implements Warehouse {
     this.closed = true;
     this.conn.closeSync();
     this.instance.closeSync();
+    await (await this.scratch?.catch(() => undefined))?.dispose();
   }
 }
 

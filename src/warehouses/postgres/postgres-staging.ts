@@ -18,10 +18,10 @@ const REJECT_BATCH = 5_000;
  * short is cancelled so that the client can roll back.
  *
  * @example
- *   const { rows, rejected } = await copyStaging(client, stagingEvents, { source, files, format: 'ndjson' });
+ *   const { rows, rejected } = await copyStaging(client, stagingEvents, { into: { rows: 'staging_events', rejects: 'etl_rejects' }, source, files, format: 'ndjson' });
  */
 export async function copyStaging(client: pg.Client, table: Table, input: StagingInput): Promise<StagingLoadResult> {
-  const rowsSql = `COPY ${table.name} (${table.columns.map((c) => c.name).join(', ')}) FROM STDIN`;
+  const rowsSql = `COPY ${input.into.rows} (${table.columns.map((c) => c.name).join(', ')}) FROM STDIN`;
   const result: StagingLoadResult = { rows: 0, rejected: 0, bytes: 0 };
   let rejects: string[] = [];
   let records = 0;
@@ -52,7 +52,7 @@ export async function copyStaging(client: pg.Client, table: Table, input: Stagin
         const running = copy;
         copy = undefined;
         await running.end();
-        await copyRejects(client, rejects);
+        await copyRejects(client, input.into.rejects, rejects);
         rejects = [];
         copy = CopyIn.start(client, rowsSql);
       }
@@ -60,7 +60,7 @@ export async function copyStaging(client: pg.Client, table: Table, input: Stagin
     const running = copy;
     copy = undefined;
     await running.end();
-    await copyRejects(client, rejects);
+    await copyRejects(client, input.into.rejects, rejects);
   } catch (err) {
     await copy?.abort(err);
     throw err;
@@ -68,9 +68,9 @@ export async function copyStaging(client: pg.Client, table: Table, input: Stagin
   return result;
 }
 
-async function copyRejects(client: pg.Client, lines: readonly string[]): Promise<void> {
+async function copyRejects(client: pg.Client, into: string, lines: readonly string[]): Promise<void> {
   if (lines.length === 0) return;
-  const copy = CopyIn.start(client, 'COPY etl_rejects (target_table, source, line, reason, raw) FROM STDIN');
+  const copy = CopyIn.start(client, `COPY ${into} (target_table, source, line, reason, raw) FROM STDIN`);
   try {
     for (let i = 0; i < lines.length; i += 500) await copy.write(lines.slice(i, i + 500).join(''));
     await copy.end();

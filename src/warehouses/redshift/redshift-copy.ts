@@ -158,12 +158,12 @@ export function rowRejectReasonSql(table: Table, d: SqlDialect): string | undefi
   return checks.length === 1 ? checks[0] : `COALESCE(${checks.join(',\n  ')})`;
 }
 
-/** Good landed rows into the staging table. */
-export function insertStagingSql(table: Table, d: SqlDialect): string {
+/** Good landed rows into the staging table (or the run's copy of it, `into`). */
+export function insertStagingSql(table: Table, d: SqlDialect, into: string = table.name): string {
   const reason = rowRejectReasonSql(table, d);
   const cols = table.columns.map((c) => d.columnName(c.name)).join(', ');
   const values = table.columns.map((c) => convertedValue(c, d)).join(',\n  ');
-  return `INSERT INTO ${table.name} (${cols})\nSELECT ${values}\nFROM ${landingTableName(table)}${reason ? `\nWHERE (${reason}) IS NULL` : ''}`;
+  return `INSERT INTO ${into} (${cols})\nSELECT ${values}\nFROM ${landingTableName(table)}${reason ? `\nWHERE (${reason}) IS NULL` : ''}`;
 }
 
 /**
@@ -171,11 +171,11 @@ export function insertStagingSql(table: Table, d: SqlDialect): string {
  * and line a loaded row came from, so `source` is the COPY location and `line`
  * is NULL.
  */
-export function insertRowRejectsSql(table: Table, from: string, d: SqlDialect): string | undefined {
+export function insertRowRejectsSql(table: Table, from: string, d: SqlDialect, into = 'etl_rejects'): string | undefined {
   const reason = rowRejectReasonSql(table, d);
   if (!reason) return undefined;
   const q = d.quoteString;
-  return `INSERT INTO etl_rejects (target_table, source, line, reason, ${d.columnName('raw')})
+  return `INSERT INTO ${into} (target_table, source, line, reason, ${d.columnName('raw')})
 SELECT ${q(table.name)}, ${q(from)}, CAST(NULL AS BIGINT), reason, CAST(NULL AS VARCHAR(1))
 FROM (SELECT ${reason} AS reason FROM ${landingTableName(table)}) r
 WHERE reason IS NOT NULL`;

@@ -69,7 +69,7 @@ export const redshiftDialect = dialect({
   // DATEADD takes a 32-bit count, too small for epoch milliseconds.
   epochMsToTimestamp: (expr) => `(TIMESTAMP 'epoch' + (${expr}) * INTERVAL '1 millisecond')`,
   // Informational in Redshift (not enforced), but the planner uses them.
-  declaresPrimaryKeys: true,
+  primaryKeys: 'informational',
   tableAttributes: redshiftTableAttributes,
   columnName,
   quoteIdent,

@@ -84,9 +84,9 @@ export function loadErrorRejects(rows: readonly LoadErrorRow[], table: Table, fr
  * `INSERT INTO etl_rejects … VALUES …` in statements of at most `maxChars`
  * (the Data API takes at most 100 KB of SQL per statement).
  */
-export function insertRejectsSql(rows: readonly RejectRow[], d: SqlDialect, maxChars = 60_000): string[] {
+export function insertRejectsSql(rows: readonly RejectRow[], d: SqlDialect, maxChars = 60_000, into = 'etl_rejects'): string[] {
   const q = d.quoteString;
-  const head = `INSERT INTO etl_rejects (target_table, source, line, reason, ${d.columnName('raw')}) VALUES\n`;
+  const head = `INSERT INTO ${into} (target_table, source, line, reason, ${d.columnName('raw')}) VALUES\n`;
   const statements: string[] = [];
   let values: string[] = [];
   let size = head.length;

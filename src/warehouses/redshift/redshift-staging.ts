@@ -36,15 +36,15 @@ export function redshiftSourceIssues(table: Table, source: Source, copy: Redshif
 }
 
 /**
- * Loads a staging table with Redshift's own COPY from S3, inside the caller's
- * transaction: COPY into a temporary landing table (bad records skipped up to
+ * Loads a staging table (the run's copy of it) with Redshift's own COPY from
+ * S3: COPY into a temporary landing table (bad records skipped up to
  * MAXERROR and read back from the system table into etl_rejects with file,
  * line and reason), then the rules COPY cannot apply (numbers written as
  * strings, required fields) in one INSERT … SELECT, their rejects alongside.
  * Nothing passes through this machine but SQL.
  *
  * @example
- *   await wh.transaction(() => loadStagingRedshift(wh, stagingEvents, { source, files, format: 'ndjson' }, { copy: { logJsonPaths }, loadErrors: 'stl' }));
+ *   await loadStagingRedshift(wh, stagingEvents, { into: { rows: 'staging_events', rejects: 'etl_rejects' }, source, files, format: 'ndjson' }, { copy: { logJsonPaths }, loadErrors: 'stl' });
  */
 export async function loadStagingRedshift(db: RedshiftSql, table: Table, input: StagingInput, options: RedshiftStagingOptions): Promise<StagingLoadResult> {
   // The pipeline asks before it locks; this guards callers of the library that did not.
@@ -68,10 +68,10 @@ export async function loadStagingRedshift(db: RedshiftSql, table: Table, input: 
   }
 
   const copyRejects = loadErrorRejects(await db.query<LoadErrorRow>(loadErrorsSql(options.loadErrors)), table, from);
-  for (const sql of insertRejectsSql(copyRejects, d)) await db.execute(sql);
-  const rowRejects = insertRowRejectsSql(table, from, d);
+  for (const sql of insertRejectsSql(copyRejects, d, undefined, input.into.rejects)) await db.execute(sql);
+  const rowRejects = insertRowRejectsSql(table, from, d, input.into.rejects);
   if (rowRejects) await db.execute(rowRejects);
-  await db.execute(insertStagingSql(table, d));
+  await db.execute(insertStagingSql(table, d, input.into.rows));
   const [counts] = await db.query<{ total: number; bad: number }>(landingCountsSql(table, d));
   await db.execute(`DROP TABLE ${land}`);
 

@@ -1,0 +1,29 @@
+import { ALL_TABLES, STAR_TABLES } from '../schema/tables.js';
+import { beforePublishSql, createTableSql, dropTableSql, nextName, publishSql } from '../schema/ddl.js';
+import type { Warehouse } from '../warehouses/warehouse.js';
+
+/**
+ * The copies a run builds (`_sparkify_next_<table>`) and their swap into place.
+ * Loads and the transform write only copies, outside any transaction; the
+ * tables users query change once, in `publish`'s one transaction. A failed or
+ * killed run therefore leaves every table as it was, on every warehouse.
+ */
+
+/** Drops copies a failed or killed run left behind. */
+export async function dropCopies(wh: Warehouse): Promise<void> {
+  for (const t of ALL_TABLES) await wh.execute(dropTableSql(nextName(t.name)));
+}
+
+/** Empty copies of every table, without primary keys (added once the data is in). */
+export async function createCopies(wh: Warehouse): Promise<void> {
+  await dropCopies(wh);
+  for (const t of ALL_TABLES) await wh.execute(createTableSql(t, wh.dialect, { name: nextName(t.name), primaryKey: false }));
+}
+
+/** Swaps every copy in, in one transaction; keys that need building are built first, outside it. */
+export async function publish(wh: Warehouse): Promise<void> {
+  for (const t of STAR_TABLES) for (const sql of beforePublishSql(t, wh.dialect)) await wh.execute(sql);
+  await wh.transaction(async () => {
+    for (const t of ALL_TABLES) for (const sql of publishSql(t, wh.dialect)) await wh.execute(sql);
+  });
+}

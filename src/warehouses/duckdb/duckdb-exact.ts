@@ -1,0 +1,102 @@
+import { BIGINT, DuckDBAppender, DuckDBDataChunk, INTEGER, VARCHAR, type DuckDBConnection, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
+import type { Table } from '../../schema/tables.js';
+import { readRecords } from '../../sources/records.js';
+import type { Source, SourceFile } from '../../sources/source.js';
+import type { Row, StagingInput } from '../warehouse.js';
+import { duckdbStagingSql, type DuckDBStagingOptions, type DuckDBStagingSql, type StagingTargets } from './duckdb-staging-sql.js';
+
+const VECTOR_SIZE = 2048;
+
+/** What the loaders need of a DuckDB warehouse. */
+export interface DuckDBSession {
+  conn: DuckDBConnection;
+  execute(sql: string): Promise<void>;
+  query<T extends Row = Row>(sql: string): Promise<T[]>;
+}
+
+export interface ExactOptions extends DuckDBStagingOptions {
+  /** Records typed per round trip; bounds memory whatever the input size. Default 500,000. */
+  chunkRecords?: number;
+}
+
+/** Counts of an exact load. */
+export interface ExactResult {
+  rows: number;
+  rejected: number;
+  records: number;
+}
+
+/**
+ * The exact path, for files the fast path cannot take whole (a record that
+ * needs the full rules, invalid JSON or UTF-8, a BOM, a name DuckDB would read
+ * as a glob): Node splits the files into records with their line numbers
+ * (records.ts, which reads every listed file or fails naming it), appends them
+ * to a temp table `_raw(file, line, raw)` in bounded chunks, and DuckDB parses
+ * and types each chunk with the full rules in SQL (duckdb-staging-sql.ts),
+ * rejects with their file, line and reason.
+ *
+ * @example
+ *   const r = await loadExact(session, stagingEvents, { rows: 'staging_events', rejects: 'etl_rejects' }, source, files, 'ndjson', {});
+ */
+export async function loadExact(
+  db: DuckDBSession,
+  table: Table,
+  into: StagingTargets,
+  source: Source,
+  files: readonly SourceFile[],
+  format: StagingInput['format'],
+  options: ExactOptions & { onRecords?: (records: number) => void },
+): Promise<ExactResult> {
+  await db.execute(`CREATE OR REPLACE TEMP TABLE _files (file INTEGER, uri VARCHAR);
+    CREATE OR REPLACE TEMP TABLE _raw (file INTEGER, line BIGINT, raw VARCHAR)`);
+  const filesAppender = await db.conn.createAppender('_files', 'main', 'temp');
+  appendColumns(filesAppender, [INTEGER, VARCHAR], [files.map((_, i) => i), files.map((f) => f.uri)]);
+  filesAppender.closeSync();
+
+  const sql = duckdbStagingSql(table, into, '_raw', '_files', { fastPath: options.fastPath });
+  const result: ExactResult = { rows: 0, rejected: 0, records: 0 };
+  const typeAndInsert = async (s: DuckDBStagingSql): Promise<void> => {
+    for (const statement of s.statements) await db.execute(statement);
+    const [counts] = await db.query<{ ok: number; bad: number }>(s.counts);
+    result.rows += Number(counts?.ok ?? 0);
+    result.rejected += Number(counts?.bad ?? 0);
+  };
+
+  try {
+    let n = 0;
+    let appender = await db.conn.createAppender('_raw', 'main', 'temp');
+    const flush = async () => {
+      appender.closeSync();
+      if (n > 0) await typeAndInsert(sql);
+      await db.execute(`DELETE FROM _raw; ${sql.cleanup}`);
+      result.records += n;
+      n = 0;
+    };
+    for await (const batch of readRecords(source, files, format)) {
+      if (batch.text.length > 0) {
+        appendColumns(appender, [INTEGER, BIGINT, VARCHAR], [batch.file, batch.line.map(BigInt), batch.text]);
+        n += batch.text.length;
+      }
+      options.onRecords?.(result.records + n);
+      if (n >= (options.chunkRecords ?? 500_000)) {
+        await flush();
+        appender = await db.conn.createAppender('_raw', 'main', 'temp');
+      }
+    }
+    await flush();
+  } finally {
+    await db.conn.run(`DROP TABLE IF EXISTS _raw; DROP TABLE IF EXISTS _files; ${sql.cleanup}`).catch(() => undefined);
+  }
+  return result;
+}
+
+/** Appends column arrays in data chunks of at most DuckDB's vector size. */
+function appendColumns(appender: DuckDBAppender, types: DuckDBType[], columns: DuckDBValue[][]): void {
+  const total = columns[0]?.length ?? 0;
+  for (let from = 0; from < total; from += VECTOR_SIZE) {
+    const to = Math.min(total, from + VECTOR_SIZE);
+    const chunk = DuckDBDataChunk.create(types, to - from);
+    chunk.setColumns(columns.map((c) => (from === 0 && to === total ? c : c.slice(from, to))));
+    appender.appendDataChunk(chunk);
+  }
+}
