@@ -28,7 +28,7 @@ export interface ReadRecordsOptions extends ReadFilesOptions {
   batchSize?: number;
 }
 
-const BOM = '\uFEFF';
+const BOM_BYTES = Buffer.from([0xef, 0xbb, 0xbf]);
 
 /**
  * Yields batches of raw records from `files`, in file order.
@@ -52,16 +52,14 @@ export async function* readRecords(
   });
   for await (const { index, chunks } of readFiles(source, files, options)) {
     splitter.startFile(index);
-    const decoder = new TextDecoder('utf-8');
     for await (const chunk of chunks) {
       batch.bytes += chunk.length;
-      splitter.push(decoder.decode(chunk, { stream: true }));
+      splitter.push(chunk);
       if (batch.text.length >= batchSize) {
         yield batch;
         batch = newBatch();
       }
     }
-    splitter.push(decoder.decode());
     splitter.endFile();
     if (batch.text.length >= batchSize) {
       yield batch;
@@ -77,11 +75,17 @@ function newBatch(): RecordBatch {
 
 type Emit = (file: number, line: number, text: string) => void;
 
-/** Line-oriented splitter; state carries across chunks of one file. */
+/**
+ * Line-oriented splitter; state carries across chunks of one file. Lines are
+ * found in the bytes (a newline byte never occurs inside a UTF-8 character)
+ * and each is decoded on its own: most lines are ASCII, and short ASCII
+ * strings are far cheaper to make and scan than one large decoded chunk.
+ * Invalid UTF-8 becomes U+FFFD exactly as decoding the whole file would.
+ */
 class Splitter {
   private file = 0;
   private lineNo = 0;
-  private rest = '';
+  private rest: Buffer | undefined;
   private atStart = true;
   // `json` mode: an object being accumulated over several lines.
   private acc: string[] = [];
@@ -98,41 +102,60 @@ class Splitter {
   startFile(file: number): void {
     this.file = file;
     this.lineNo = 0;
-    this.rest = '';
+    this.rest = undefined;
     this.atStart = true;
     this.resetAcc();
   }
 
-  push(text: string): void {
-    if (text.length === 0) return;
-    if (this.atStart) {
-      this.atStart = false;
-      if (text.startsWith(BOM)) text = text.slice(1);
-    }
-    let data = this.rest.length > 0 ? this.rest + text : text;
+  push(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    const piece = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const data = this.rest ? Buffer.concat([this.rest, piece]) : piece;
+    this.rest = undefined;
     let from = 0;
+    if (this.atStart) {
+      if (data.length < 3 && BOM_BYTES.subarray(0, data.length).equals(data)) {
+        this.rest = data; // perhaps the start of a byte order mark: wait for more
+        return;
+      }
+      this.atStart = false;
+      if (data[0] === 0xef && data[1] === 0xbb && data[2] === 0xbf) from = 3;
+    }
     let nl: number;
-    while ((nl = data.indexOf('\n', from)) !== -1) {
-      this.line(data.slice(from, nl));
+    while ((nl = data.indexOf(10, from)) !== -1) {
+      this.lineAt(data, from, nl);
       from = nl + 1;
     }
-    this.rest = data.slice(from);
-    data = '';
+    if (from < data.length) this.rest = data.subarray(from);
   }
 
   endFile(): void {
-    if (this.rest.length > 0) this.line(this.rest);
-    this.rest = '';
+    const rest = this.rest;
+    this.rest = undefined;
+    if (rest && rest.length > 0) this.lineAt(rest, 0, rest.length);
     if (this.acc.length > 0) this.flushAcc();
   }
 
-  private line(raw: string): void {
-    this.lineNo++;
-    const text = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+  /** The line in `data` from `start` to `end` (its newline excluded). */
+  private lineAt(data: Buffer, start: number, end: number): void {
+    if (end > start && data[end - 1] === 13) end--; // CR before LF
     if (this.format === 'ndjson') {
-      if (!isBlank(text)) this.emit(this.file, this.lineNo, text);
+      this.lineNo++;
+      for (let i = start; i < end; i++) {
+        const c = data[i]!;
+        if (c !== 32 && c !== 9 && c !== 13) {
+          this.emit(this.file, this.lineNo, data.toString('utf8', start, end));
+          return;
+        }
+      }
       return;
     }
+    this.line(data.toString('utf8', start, end));
+  }
+
+  /** A `json`-format line, its CR already dropped. */
+  private line(text: string): void {
+    this.lineNo++;
     // A line starting with `{` at column 0 inside an open object means the
     // previous object was cut short: hand it on (to be rejected) and start anew.
     if (this.acc.length > 0 && text.startsWith('{') && this.depth > 0) this.flushAcc();
