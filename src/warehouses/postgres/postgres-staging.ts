@@ -3,14 +3,16 @@ import { coerceRecord, rejectRawText } from '../../schema/coerce.js';
 import type { Table } from '../../schema/tables.js';
 import { readRecords } from '../../sources/records.js';
 import { CopyIn, copyLine } from './postgres-copy.js';
+import { fastCopyLine, fastTable } from './postgres-fast-copy.js';
 import type { StagingInput, StagingLoadResult } from '../warehouse.js';
 
 /** Rejected records sent per COPY into etl_rejects; bounds what is held in memory. */
 const REJECT_BATCH = 5_000;
 
 /**
- * Loads a staging table through one client: every record is parsed and typed
- * in Node with the shared rules (`coerceRecord`), good rows are streamed with
+ * Loads a staging table through one client: every record is typed in Node with
+ * the shared rules (in one pass over its text, postgres-fast-copy.ts, or by
+ * `coerceRecord` when that pass defers), good rows are streamed with
  * `COPY … FROM STDIN`, rejects go to etl_rejects. One connection runs one COPY
  * at a time, so rejects are sent between COPYs of rows, a few thousand at a
  * time. Memory stays bounded: a batch of records, and at most REJECT_BATCH rejects.
@@ -23,6 +25,7 @@ const REJECT_BATCH = 5_000;
 export async function copyStaging(client: pg.Client, table: Table, input: StagingInput): Promise<StagingLoadResult> {
   const rowsSql = `COPY ${input.into.rows} (${table.columns.map((c) => c.name).join(', ')}) FROM STDIN`;
   const result: StagingLoadResult = { rows: 0, rejected: 0, bytes: 0 };
+  const ft = fastTable(table);
   let rejects: string[] = [];
   let records = 0;
   let files = 0;
@@ -35,6 +38,12 @@ export async function copyStaging(client: pg.Client, table: Table, input: Stagin
       const n = batch.text.length;
       for (let i = 0; i < n; i++) {
         const text = batch.text[i]!;
+        const fast = fastCopyLine(ft, text);
+        if (fast !== undefined) {
+          out += fast;
+          result.rows++;
+          continue;
+        }
         const c = coerceRecord(table, text);
         if (c.ok) {
           out += copyLine(c.values);
