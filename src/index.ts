@@ -44,6 +44,8 @@ export { readRecords } from './sources/records.js';
 export { ALL_TABLES, STAGING_TABLES, STAR_TABLES, tableByName } from './schema/tables.js';
 export type { Table, Column, ColumnType, TableName } from './schema/tables.js';
 export { coerceRecord, coerceValue } from './schema/coerce.js';
+export { generate } from './generate/generate.js';
+export type { GenerateOptions, GenerateManifest, GenerateProgress } from './generate/generate.js';
 // The Redshift cluster's life (IAM role, cluster or Serverless workgroup,
 // network access) lives at `sparkify-dwh/cluster`, so that importing the
 // pipeline never loads the AWS SDK.

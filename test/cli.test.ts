@@ -110,6 +110,19 @@ describe('sparkify CLI', () => {
     expect(r.stderr).toMatch(/sparkify create-tables/);
   });
 
+  it('generates data in the course layout, refuses to overwrite it unasked, and checks its numbers', () => {
+    const out = path.join(cwd, 'generated');
+    const r = sparkify(['generate', '--out', out, '--events', '2_000', '--songs', '40', '--days', '3', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const manifest = JSON.parse(r.stdout) as Record<string, number>;
+    expect(manifest).toMatchObject({ events: 2000, songs: 40, songFiles: 40, logFiles: 3 });
+    expect(existsSync(path.join(out, 'log_data', '2018', '11', '2018-11-01-events.json'))).toBe(true);
+    const again = sparkify(['generate', '--out', out, '--events', '2000']);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/already holds .*--overwrite/s);
+    expect(sparkify(['generate', '--out', out, '--events', 'many', '--overwrite']).stderr).toContain('--events: "many" is not a number');
+  });
+
   it('rejects an unknown command with exit code 2', () => {
     const r = sparkify(['frobnicate']);
     expect(r.code).toBe(2);

@@ -2,6 +2,8 @@
  * The behaviour suite: the real course sample through every warehouse that can
  * run here, with expected values computed independently (test/helpers/oracle.ts).
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SparkifyError } from '../src/errors.js';
@@ -10,6 +12,7 @@ import { etl } from '../src/pipeline/etl.js';
 import { ALL_TABLES } from '../src/schema/tables.js';
 import { LocalSource } from '../src/sources/local.js';
 import type { Source } from '../src/sources/source.js';
+import { generate, type GenerateManifest } from '../src/generate/generate.js';
 import { FIXTURES, SAMPLE_LOGS, SAMPLE_SONGS, expected, fmt } from './helpers/oracle.js';
 import { dump, testWarehouses, type OpenedTestWarehouse } from './warehouses.js';
 
@@ -232,6 +235,38 @@ for (const kind of testWarehouses()) {
         close.mockRestore();
         await ctx.cleanup();
       }
+    });
+  });
+
+  describe(`${kind.name}: generated data`, () => {
+    let ctx: OpenedTestWarehouse;
+    let dir: string;
+    let manifest: GenerateManifest;
+    beforeAll(async () => {
+      dir = mkdtempSync(path.join(os.tmpdir(), 'sparkify-generated-'));
+      manifest = await generate({ out: dir, songs: 500, events: 20_000, days: 7, seed: 7, songsPerFile: 50 });
+      ctx = await kind.open();
+    });
+    afterAll(async () => {
+      await ctx?.cleanup();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("loads every record and matches exactly the plays the generator made to match", async () => {
+      await createTables(ctx.warehouse);
+      const report = await etl(ctx.warehouse, { songs: path.join(dir, 'song_data'), logs: path.join(dir, 'log_data') });
+      expect(report.rejected).toBe(0);
+      expect(report.counts).toMatchObject({
+        staging_events: manifest.events,
+        staging_songs: manifest.songs,
+        songplays: manifest.nextSongEvents,
+        users: manifest.users,
+        songs: manifest.songs,
+        artists: manifest.artists,
+      });
+      const [matched] = await ctx.warehouse.query('SELECT COUNT(*) AS n FROM songplays WHERE song_id IS NOT NULL');
+      expect(matched).toEqual({ n: manifest.matchedPlays });
+      expect(manifest.matchedPlays).toBeGreaterThan(1000);
     });
   });
 }

@@ -15,6 +15,7 @@ import type { EtlReport } from '../pipeline/report.js';
 import { describeTarget, openWarehouse } from '../warehouses/open-warehouse.js';
 import type { Warehouse } from '../warehouses/warehouse.js';
 import { addClusterCommands, type ClusterCliDeps } from './cluster-commands.js';
+import { addGenerateCommand } from './generate-command.js';
 import { countsTable, printError, printReport, progressPrinter, type CliIO, type OutputFlags, type RejectSample } from './output.js';
 
 type CommonFlags = ConfigFlags & OutputFlags;
@@ -123,6 +124,7 @@ export async function main(argv: string[], io: CliIO, deps: { cluster?: ClusterC
     }));
 
   addClusterCommands(program, io, (code) => (exitCode = code), deps.cluster);
+  addGenerateCommand(program, io, (code) => (exitCode = code));
 
   try {
     await program.parseAsync(argv);

@@ -1,0 +1,78 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import { ConfigError } from '../errors.js';
+import { bytes, num, printError, secs, type CliIO, type OutputFlags } from './output.js';
+
+interface GenerateFlags extends OutputFlags {
+  out?: string;
+  songs?: string;
+  events?: string;
+  days?: string;
+  start?: string;
+  users?: string;
+  seed?: string;
+  matchShare?: string;
+  songsPerFile?: string;
+  overwrite?: boolean;
+}
+
+/** `sparkify generate`: synthetic data in the course's formats, at any scale. */
+export function addGenerateCommand(program: Command, io: CliIO, setExit: (code: number) => void): void {
+  program
+    .command('generate')
+    .description("write synthetic song files and event logs in exactly the course's formats and layouts, at any scale")
+    .requiredOption('-o, --out <dir>', 'folder to write song_data/, log_data/ and generate.json into')
+    .option('--songs <n>', 'songs in the catalogue (default 1000)')
+    .option('--events <n>', 'events in the logs (default 10000)')
+    .option('--days <n>', 'days of logs, one file per day (default 30)')
+    .option('--start <date>', 'first day, YYYY-MM-DD (default 2018-11-01)')
+    .option('--users <n>', 'users (default: one per 83 events, as in the sample)')
+    .option('--seed <n>', 'seed: the same arguments write the same bytes (default 1)')
+    .option('--match-share <share>', 'share of plays matching a song on title, artist and duration (default 0.3)')
+    .option('--songs-per-file <n>', '1 writes one song per file, as the course does; more packs them (default 1)')
+    .option('--overwrite', 'replace what an earlier run wrote into --out')
+    .option('--json', 'machine-readable output on stdout')
+    .option('-q, --quiet', 'print nothing but errors')
+    .option('-v, --verbose', 'more detail, and the cause of errors')
+    .addHelpText('after', '\nExample:\n  $ sparkify generate --out bench/data/10m --events 10000000 --songs 1000000 --songs-per-file 1000\n  $ sparkify run --songs bench/data/10m/song_data --logs bench/data/10m/log_data')
+    .action(async (flags: GenerateFlags) => {
+      try {
+        const count = (name: string, v: string | undefined): number | undefined => {
+          if (v === undefined) return undefined;
+          const n = Number(v.replace(/_/g, ''));
+          if (!Number.isFinite(n)) throw new ConfigError([{ where: `--${name}`, message: `"${v}" is not a number` }]);
+          return n;
+        };
+        const { generate } = await import('../generate/generate.js');
+        let last = 0;
+        const manifest = await generate({
+          out: path.resolve(io.cwd, flags.out!),
+          songs: count('songs', flags.songs),
+          events: count('events', flags.events),
+          days: count('days', flags.days),
+          start: flags.start,
+          users: count('users', flags.users),
+          seed: count('seed', flags.seed),
+          matchShare: count('match-share', flags.matchShare),
+          songsPerFile: count('songs-per-file', flags.songsPerFile),
+          overwrite: flags.overwrite,
+          onProgress: (p) => {
+            if (flags.quiet || flags.json || !io.stderr.isTTY || Date.now() - last < 200) return;
+            last = Date.now();
+            io.stderr.write(`\r\x1b[2K  ${p.phase}: ${num(p.done)} of ${num(p.total)}`);
+          },
+        });
+        if (!flags.quiet && !flags.json && io.stderr.isTTY) io.stderr.write('\r\x1b[2K');
+        if (flags.json) io.stdout.write(`${JSON.stringify(manifest, null, 2)}\n`);
+        else if (!flags.quiet) {
+          io.stdout.write(
+            `Wrote ${num(manifest.songs)} songs in ${num(manifest.songFiles)} files and ${num(manifest.events)} events in ${num(manifest.logFiles)} daily files ` +
+              `(${bytes(manifest.bytes)}) to ${path.resolve(io.cwd, flags.out!)} in ${secs(manifest.seconds)}.\n` +
+              `${num(manifest.nextSongEvents)} plays, ${num(manifest.matchedPlays)} of them match a song; ${num(manifest.users)} users; ${num(manifest.loggedOutEvents)} logged-out events.\n`,
+          );
+        }
+      } catch (err) {
+        setExit(printError(io, flags, err));
+      }
+    });
+}
