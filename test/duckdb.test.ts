@@ -42,7 +42,7 @@ const inputs: [string, string, string][] = [
 ];
 
 const IN_PLACE = { directMinBytes: 0 };
-const SPOOLED = { directMinBytes: Number.POSITIVE_INFINITY };
+const SPOOLED = { directMinBytes: Number.POSITIVE_INFINITY, spoolMinFiles: 0 };
 const EXACT = { fastPath: false };
 
 describe('duckdb: loading paths agree', () => {

@@ -1,10 +1,9 @@
 import path from 'node:path';
-import { z } from 'zod';
 import type { ConfigIssue } from '../errors.js';
 import { isHttpEndpoint, isS3Location, normaliseS3Location, parseS3Location } from '../sources/s3-location.js';
 import type { WarehouseTarget } from '../warehouses/open-warehouse.js';
 import { copyLocationIssues, type RedshiftCopyOptions } from '../warehouses/redshift/redshift-target.js';
-import { definedOnly, readConfigLayers, resolveRegion, type Sourced } from './layers.js';
+import { definedOnly, readConfigLayers, resolveRegion, wholeNumber, type Sourced } from './layers.js';
 import { SAMPLE_DIR } from './paths.js';
 import { redactUrl } from './redact.js';
 import { resolveWarehouse } from './warehouse-target.js';
@@ -90,9 +89,8 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadConfigResult {
   const maxRejectsRaw = pick(fromFlag('max-rejects', flags.maxRejects), fromEnv('SPARKIFY_MAX_REJECTS'), fromFile('WAREHOUSE', 'MAX_REJECTS'));
   let maxRejects: number | undefined;
   if (maxRejectsRaw) {
-    const r = z.coerce.number().int().min(0).safeParse(maxRejectsRaw.value);
-    if (r.success) maxRejects = r.data;
-    else issues.push({ where: maxRejectsRaw.where, message: `"${maxRejectsRaw.value}" is not a whole number of rejected records (0 or more)` });
+    maxRejects = wholeNumber(maxRejectsRaw.value, 0, Number.MAX_SAFE_INTEGER);
+    if (maxRejects === undefined) issues.push({ where: maxRejectsRaw.where, message: `"${maxRejectsRaw.value}" is not a whole number of rejected records (0 or more)` });
   }
   const matchedOnlyRaw = pick(fromEnv('SPARKIFY_MATCHED_ONLY'), fromFile('WAREHOUSE', 'MATCHED_ONLY'));
   let matchedOnly = flags.matchedOnly ?? false;

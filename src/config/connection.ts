@@ -1,7 +1,6 @@
-import { z } from 'zod';
 import type { ConfigIssue } from '../errors.js';
 import type { PostgresConnection } from '../warehouses/postgres/postgres-target.js';
-import type { ConfigLayers, Sourced } from './layers.js';
+import { wholeNumber, type ConfigLayers, type Sourced } from './layers.js';
 import { redactUrl } from './redact.js';
 
 /**
@@ -76,8 +75,8 @@ export function connectionFromParts(layers: ConfigLayers, issues: ConfigIssue[],
 
 function parsePort(port: Sourced | undefined, fallback: number, issues: ConfigIssue[]): number | undefined {
   if (!port) return fallback;
-  const r = z.coerce.number().int().min(1).max(65535).safeParse(port.value);
-  if (r.success) return r.data;
+  const n = wholeNumber(port.value, 1, 65535);
+  if (n !== undefined) return n;
   issues.push({ where: port.where, message: `"${port.value}" is not a port number (1-65535)` });
   return undefined;
 }

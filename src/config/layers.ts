@@ -89,3 +89,16 @@ export function resolveRegion(layers: ConfigLayers, flag: string | undefined): S
 export function definedOnly<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
+
+/**
+ * A whole number written in plain digits (spaces around allowed) within `min`..`max`; undefined otherwise.
+ *
+ * @example
+ *   wholeNumber('5439', 1, 65535); // 5439
+ */
+export function wholeNumber(text: string, min: number, max: number): number | undefined {
+  const t = text.trim();
+  if (!/^[0-9]+$/.test(t)) return undefined;
+  const n = Number(t);
+  return n >= min && n <= max ? n : undefined;
+}

@@ -1,8 +1,9 @@
-import { BIGINT, DuckDBAppender, DuckDBDataChunk, INTEGER, VARCHAR, type DuckDBConnection, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBAppender, DuckDBConnection, DuckDBType, DuckDBValue } from '@duckdb/node-api';
 import type { Table } from '../../schema/tables.js';
 import { readRecords } from '../../sources/records.js';
 import type { Source, SourceFile } from '../../sources/source.js';
 import type { Row, StagingInput } from '../warehouse.js';
+import { duckdb } from './duckdb-api.js';
 import { duckdbStagingSql, type DuckDBStagingOptions, type DuckDBStagingSql, type StagingTargets } from './duckdb-staging-sql.js';
 
 const VECTOR_SIZE = 2048;
@@ -50,7 +51,7 @@ export async function loadExact(
   await db.execute(`CREATE OR REPLACE TEMP TABLE _files (file INTEGER, uri VARCHAR);
     CREATE OR REPLACE TEMP TABLE _raw (file INTEGER, line BIGINT, raw VARCHAR)`);
   const filesAppender = await db.conn.createAppender('_files', 'main', 'temp');
-  appendColumns(filesAppender, [INTEGER, VARCHAR], [files.map((_, i) => i), files.map((f) => f.uri)]);
+  appendColumns(filesAppender, [duckdb.INTEGER, duckdb.VARCHAR], [files.map((_, i) => i), files.map((f) => f.uri)]);
   filesAppender.closeSync();
 
   const sql = duckdbStagingSql(table, into, '_raw', '_files', { fastPath: options.fastPath });
@@ -74,7 +75,7 @@ export async function loadExact(
     };
     for await (const batch of readRecords(source, files, format)) {
       if (batch.text.length > 0) {
-        appendColumns(appender, [INTEGER, BIGINT, VARCHAR], [batch.file, batch.line.map(BigInt), batch.text]);
+        appendColumns(appender, [duckdb.INTEGER, duckdb.BIGINT, duckdb.VARCHAR], [batch.file, batch.line.map(BigInt), batch.text]);
         n += batch.text.length;
       }
       options.onRecords?.(result.records + n);
@@ -95,7 +96,7 @@ function appendColumns(appender: DuckDBAppender, types: DuckDBType[], columns: D
   const total = columns[0]?.length ?? 0;
   for (let from = 0; from < total; from += VECTOR_SIZE) {
     const to = Math.min(total, from + VECTOR_SIZE);
-    const chunk = DuckDBDataChunk.create(types, to - from);
+    const chunk = duckdb.DuckDBDataChunk.create(types, to - from);
     chunk.setColumns(columns.map((c) => (from === 0 && to === total ? c : c.slice(from, to))));
     appender.appendDataChunk(chunk);
   }

@@ -19,8 +19,10 @@ import { spool, type Scratch } from './duckdb-scratch.js';
  */
 
 export interface DuckDBLoadOptions extends ExactOptions {
-  /** Local files at least this large are read in place; smaller ones are spooled. Default 1 MiB. */
+  /** Local files at least this large are read in place; smaller ones are spooled when there are many. Default 64 KiB. */
   directMinBytes?: number;
+  /** Small local files are spooled only when there are more than this many. Default 1,000. */
+  spoolMinFiles?: number;
   /** Source bytes per fast statement over files read in place. Default 256 MiB. */
   groupBytes?: number;
   /** Source bytes per spool file. Default 64 MiB. */
@@ -115,23 +117,32 @@ export async function loadStagingDuckDB(
   return { ...result, exactFiles: exact.length };
 }
 
-/** Consecutive files in groups: large local files read in place, the rest spooled. */
+/**
+ * Files in groups of about the size limit: large local files read in place, the
+ * rest spooled (the order of rows in staging means nothing, so each kind is
+ * grouped on its own, in listing order).
+ */
 function* plan(source: Source, files: readonly SourceFile[], options: DuckDBLoadOptions): Generator<Group> {
-  const directMin = options.directMinBytes ?? 1 << 20;
+  const directMin = options.directMinBytes ?? 64 << 10;
   const limits = { direct: options.groupBytes ?? 256 << 20, spool: options.spoolBytes ?? 64 << 20 };
-  let group: Group | undefined;
+  const maxFiles = 1000; // a statement names at most this many files
+  const local = (f: SourceFile) => source.localPath(f) !== undefined;
+  // Opening a file costs DuckDB more than Node; it only shows with thousands of small ones.
+  const small = files.reduce((n, f) => n + (local(f) && f.size < directMin ? 1 : 0), 0);
+  const spoolSmall = small > (options.spoolMinFiles ?? 1000);
+  const open: Partial<Record<Group['kind'], Group>> = {};
   for (let i = 0; i < files.length; i++) {
     const f = files[i]!;
-    const kind = source.localPath(f) !== undefined && f.size >= directMin ? 'direct' : 'spool';
-    if (group && (group.kind !== kind || group.bytes >= limits[kind])) {
-      yield group;
-      group = undefined;
-    }
-    group ??= { kind, files: [], bytes: 0 };
+    const kind = local(f) && (f.size >= directMin || !spoolSmall) ? 'direct' : 'spool';
+    const group = (open[kind] ??= { kind, files: [], bytes: 0 });
     group.files.push(i);
     group.bytes += f.size;
+    if (group.bytes >= limits[kind] || (kind === 'direct' && group.files.length >= maxFiles)) {
+      yield group;
+      delete open[kind];
+    }
   }
-  if (group) yield group;
+  for (const g of [open.direct, open.spool]) if (g) yield g;
 }
 
 /** A file read in place must still be what the listing said, or it changed under the read. */

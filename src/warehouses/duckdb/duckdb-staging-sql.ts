@@ -86,31 +86,39 @@ FROM _slow t JOIN ${files} f USING (file) WHERE t.reason IS NOT NULL ORDER BY t.
  * Each field's text (`field(c)`: JSON text of the value, as DuckDB's JSON
  * transform to VARCHAR gives it) typed by plain SQL casts, and one condition,
  * `clean`, true when that text leaves no doubt about the full rules' result:
- * for a number column, digits (or a JSON number, for doubles) read the same
- * whether the source wrote a number or a string; for a text column, anything
- * but a value that might have been a number written differently (`1.0`, `1e5`,
- * `-0`, 16+ digits), an object or array, or a NUL. Required fields must be
- * there. A clean record gets exactly what the full rules would give.
+ * for an integer column, canonical digits; for a double, a JSON number (both
+ * read the same whether the source wrote a number or a string); for a text
+ * column, anything but a value that might have been a number written
+ * differently (`1.0`, `1e5`, `-0`, 16+ digits), an object or array, or a NUL.
+ * Required fields must be there. A clean record gets exactly what the full
+ * rules would give; anything else is left to them.
  *
  * @example
  *   const { values, clean } = typedFields(stagingEvents, (c) => `s.${baseDialect.quoteIdent(c.name)}`);
  */
 export function typedFields(table: Table, field: (c: Column) => string): { values: string[]; clean: string } {
   const checks: string[] = [];
+  const texts: string[] = [];
   const values = table.columns.map((c) => {
     const t = field(c);
     switch (c.type) {
       case 'text': {
-        // ascii(): 123 '{', 91 '[', 45 '-', 48–57 digits. (IN lists would become joins.)
-        const numeric = `((ascii(${t}) BETWEEN 48 AND 57 OR ascii(${t}) = 45) AND regexp_full_match(${t}, '${NUMBER_TEXT_SQL}') AND NOT regexp_full_match(${t}, '${PLAIN_INTEGER_SQL}'))`;
-        checks.push(`(${t} IS NULL OR (ascii(${t}) <> 123 AND ascii(${t}) <> 91 AND NOT contains(${t}, chr(0)) AND NOT ${numeric}))`);
+        // Byte-wise compares of the first character (DuckDB keeps a string's first bytes inline): fine
+        // when it starts below '-', with a letter, or above '{'; between '-' and '9' only when it is not
+        // a number that numberText would write otherwise; '[' and '{' never.
+        const numberLike = `NOT regexp_full_match(${t}, '${NUMBER_TEXT_SQL}') OR regexp_full_match(${t}, '${PLAIN_INTEGER_SQL}')`;
+        checks.push(
+          `(${t} IS NULL OR ${t} < '-' OR (${t} >= ':' AND ${t} < '[') OR (${t} >= '\\' AND ${t} < '{') OR ${t} >= '|' OR (${t} < ':' AND (${numberLike})))`,
+        );
+        texts.push(t);
         return t;
       }
       case 'integer':
       case 'bigint': {
+        // Canonical digits only: the text reads back from the number it casts to (so no '1e3', ' 5', '007' or '-0').
         const sqlType = c.type === 'integer' ? 'INTEGER' : 'BIGINT';
         const inRange = c.type === 'bigint' ? ` AND abs(TRY_CAST(${t} AS BIGINT)) <= ${SAFE}` : '';
-        checks.push(`(${t} IS NULL OR ${t} = '' OR (regexp_full_match(${t}, '${INTEGER_TEXT_SQL}') AND TRY_CAST(${t} AS ${sqlType}) IS NOT NULL${inRange}))`);
+        checks.push(`(${t} IS NULL OR ${t} = '' OR (CAST(TRY_CAST(${t} AS ${sqlType}) AS VARCHAR) = ${t}${inRange}))`);
         return `TRY_CAST(NULLIF(${t}, '') AS ${sqlType})`;
       }
       case 'double':
@@ -120,7 +128,10 @@ export function typedFields(table: Table, field: (c: Column) => string): { value
         throw new Error('staging columns are never timestamps');
     }
   });
-  for (const [i, c] of table.columns.entries()) if (c.required) checks.push(`${values[i]} IS NOT NULL`);
+  // One scan for NUL over every text field at once.
+  if (texts.length > 0) checks.push(`NOT contains(concat(${texts.join(', ')}), chr(0))`);
+  // Required: present, and for a number not '' (the checks above make sure its cast works).
+  for (const c of table.columns) if (c.required) checks.push(c.type === 'text' ? `${field(c)} IS NOT NULL` : `(${field(c)} IS NOT NULL AND ${field(c)} <> '')`);
   return { values, clean: `COALESCE(${checks.join('\n           AND ')}, false)` };
 }
 

@@ -1,4 +1,4 @@
-import { DuckDBConnection, DuckDBInstance, DuckDBTimestampValue, type DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance, DuckDBValue } from '@duckdb/node-api';
 import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,6 +7,7 @@ import { dialect } from '../../schema/dialect.js';
 import type { Table } from '../../schema/tables.js';
 import { formatTimestampMs, normaliseBigint } from '../values.js';
 import { inTransaction, type Row, type SqlValue, type StagingInput, type StagingLoadResult, type Warehouse } from '../warehouse.js';
+import { duckdb } from './duckdb-api.js';
 import { classifyOpenError, queryError } from './duckdb-errors.js';
 import type { DuckDBSession } from './duckdb-exact.js';
 import { loadStagingDuckDB, type DuckDBLoadOptions } from './duckdb-load.js';
@@ -61,7 +62,7 @@ export class DuckDBWarehouse implements Warehouse {
     const tempDirectory = t.tempDirectory ?? (location === ':memory:' ? path.join(os.tmpdir(), `sparkify-duckdb-spill-${process.pid}`) : undefined);
     let instance: DuckDBInstance;
     try {
-      instance = await DuckDBInstance.create(location, {
+      instance = await duckdb.DuckDBInstance.create(location, {
         memory_limit: t.memoryLimit ?? DEFAULT_MEMORY_LIMIT,
         ...(tempDirectory ? { temp_directory: tempDirectory } : {}),
         // Row order in the staging copies means nothing (the transforms order what they need), and keeping it costs memory.
@@ -128,7 +129,7 @@ const MAX_DATE_MS = 8.64e15;
 function normalise(v: DuckDBValue): SqlValue {
   if (v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v;
   if (typeof v === 'bigint') return normaliseBigint(v);
-  if (v instanceof DuckDBTimestampValue) {
+  if (v instanceof duckdb.DuckDBTimestampValue) {
     const ms = Number(v.micros / 1000n);
     // Beyond what a JS Date holds (year 275760), DuckDB's own text is the best there is.
     return Math.abs(ms) <= MAX_DATE_MS ? formatTimestampMs(ms) : v.toString();
