@@ -1,0 +1,171 @@
+#!/usr/bin/env node
+/**
+ * npm run bench -- [--events 1000000] [--songs 100000] [--songs-per-file 1000] [--days 30]
+ *                  [--warehouses duckdb,postgres] [--runs 3] [--sample] [--postgres URL] [--record]
+ *
+ * Speed and memory as ratios measured in one run on this machine, never as a
+ * timed test: `sparkify run` (a process of its own, as a user runs it) against
+ * the hand-written script doing the same job on the same engine and data
+ * (bench/baseline-*.mjs), in alternating runs, medians reported. Per stage:
+ * rows, seconds, rows/s; per process: wall time and peak memory.
+ *
+ * Data comes from `sparkify generate` into bench/data/ (ignored by git) and is
+ * reused. --sample also times the bundled real sample, process start included.
+ * --record appends the results to bench/RESULTS.md with the machine, date and commit.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+
+const root = path.resolve(import.meta.dirname, '..');
+const { values: args } = parseArgs({
+  options: {
+    events: { type: 'string', default: '1000000' },
+    songs: { type: 'string', default: '100000' },
+    'songs-per-file': { type: 'string', default: '1000' },
+    days: { type: 'string', default: '30' },
+    warehouses: { type: 'string', default: 'duckdb,postgres' },
+    runs: { type: 'string', default: '3' },
+    sample: { type: 'boolean', default: false },
+    postgres: { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/test' },
+    record: { type: 'boolean', default: false },
+  },
+});
+const RUNS = Number(args.runs);
+const cli = path.join(root, 'dist', 'cli', 'main.js');
+const work = path.join(root, 'bench', 'data', 'work');
+mkdirSync(work, { recursive: true });
+
+/** One process, timed, with its peak memory (bench/peak.mjs writes it on exit). */
+function measure(argv, env = {}) {
+  const peakFile = path.join(work, `peak-${process.pid}-${Math.random().toString(36).slice(2)}`);
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', path.join(root, 'bench', 'peak.mjs'), ...argv], {
+      cwd: root,
+      env: { ...process.env, CI: 'true', BENCH_PEAK_FILE: peakFile, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const seconds = (performance.now() - started) / 1000;
+      if (code !== 0) return reject(new Error(`${argv.join(' ')} exited ${code}:\n${stderr}${stdout}`));
+      const peakMB = existsSync(peakFile) ? Number(readFileSync(peakFile, 'utf8')) / 1024 : NaN;
+      rmSync(peakFile, { force: true });
+      resolve({ seconds, peakMB, report: JSON.parse(stdout) });
+    });
+  });
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** Alternates the two commands `RUNS` times (starting with each in turn) and keeps every measurement. */
+async function alternate(name, ours, theirs) {
+  const results = { ours: [], theirs: [] };
+  for (let r = 0; r < RUNS; r++) {
+    const order = r % 2 === 0 ? ['ours', 'theirs'] : ['theirs', 'ours'];
+    for (const who of order) {
+      const m = await (who === 'ours' ? ours() : theirs());
+      results[who].push(m);
+      process.stderr.write(`  ${name} ${who === 'ours' ? 'sparkify' : 'script  '} run ${r + 1}: ${m.seconds.toFixed(2)} s, ${m.peakMB.toFixed(0)} MB\n`);
+    }
+  }
+  return results;
+}
+
+/** Median seconds per stage, with rows from the first run. */
+function stageMedians(runs) {
+  const names = runs[0].report.stages.map((s) => s.stage);
+  return names.map((stage) => {
+    const xs = runs.map((r) => r.report.stages.find((s) => s.stage === stage));
+    return { stage, seconds: median(xs.map((s) => s.seconds)), rows: xs[0].rows };
+  });
+}
+
+function summarise(warehouse, data, results) {
+  const ours = { wall: median(results.ours.map((m) => m.seconds)), peakMB: median(results.ours.map((m) => m.peakMB)), stages: stageMedians(results.ours) };
+  const theirs = { wall: median(results.theirs.map((m) => m.seconds)), peakMB: median(results.theirs.map((m) => m.peakMB)), stages: stageMedians(results.theirs) };
+  return { warehouse, data, ours, theirs, wallRatio: ours.wall / theirs.wall, peakRatio: ours.peakMB / theirs.peakMB };
+}
+
+// ---------------------------------------------------------------- data
+const spec = { events: Number(args.events), songs: Number(args.songs), songsPerFile: Number(args['songs-per-file']), days: Number(args.days) };
+const dataDir = path.join(root, 'bench', 'data', `e${spec.events}-s${spec.songs}-p${spec.songsPerFile}-d${spec.days}`);
+if (!existsSync(path.join(dataDir, 'generate.json'))) {
+  process.stderr.write(`generating ${dataDir} …\n`);
+  rmSync(dataDir, { recursive: true, force: true });
+  execFileSync(process.execPath, [cli, 'generate', '--out', dataDir, '--events', String(spec.events), '--songs', String(spec.songs), '--songs-per-file', String(spec.songsPerFile), '--days', String(spec.days), '--quiet'], { stdio: 'inherit' });
+}
+const manifest = JSON.parse(readFileSync(path.join(dataDir, 'generate.json'), 'utf8')).counts;
+const songs = path.join(dataDir, 'song_data');
+const logs = path.join(dataDir, 'log_data');
+const describeData = `${manifest.events.toLocaleString('en-US')} events, ${manifest.songs.toLocaleString('en-US')} songs in ${manifest.songFiles.toLocaleString('en-US')} files, ${(manifest.bytes / 2 ** 20).toFixed(0)} MB`;
+process.stderr.write(`sparkify bench: ${describeData}; ${RUNS} alternating runs each\n`);
+
+const summaries = [];
+const duckdbFile = (who) => path.join(work, `${who}.duckdb`);
+const sparkifyRun = (warehouse, s, l, env = {}) => () => measure([cli, 'run', '--warehouse', warehouse, '--songs', s, '--logs', l, '--json'], env);
+
+if (args.sample) {
+  const sample = path.join(root, 'data', 'sparkify-sample');
+  const r = await alternate(
+    'sample duckdb',
+    sparkifyRun(duckdbFile('sample'), path.join(sample, 'song_data'), path.join(sample, 'log_data')),
+    () => measure([path.join(root, 'bench', 'baseline-duckdb.mjs'), duckdbFile('sample-script'), path.join(sample, 'song_data'), path.join(sample, 'log_data')]),
+  );
+  summaries.push(summarise('duckdb', 'the real sample (8,056 events, 71 songs)', r));
+}
+for (const w of args.warehouses.split(',').filter(Boolean)) {
+  if (w === 'duckdb') {
+    const r = await alternate(
+      'duckdb',
+      () => {
+        rmSync(duckdbFile('ours'), { force: true });
+        return sparkifyRun(duckdbFile('ours'), songs, logs)();
+      },
+      () => measure([path.join(root, 'bench', 'baseline-duckdb.mjs'), duckdbFile('script'), songs, logs]),
+    );
+    summaries.push(summarise('duckdb', describeData, r));
+  } else if (w === 'postgres') {
+    const schema = `sparkify_bench_${process.pid}`;
+    const r = await alternate(
+      'postgres',
+      sparkifyRun(args.postgres, songs, logs, { SPARKIFY_SCHEMA: schema }),
+      () => measure([path.join(root, 'bench', 'baseline-postgres.mjs'), args.postgres, `${schema}_script`, songs, logs]),
+    );
+    summaries.push(summarise('postgres', describeData, r));
+    execFileSync('psql', [args.postgres, '-qc', `DROP SCHEMA IF EXISTS ${schema} CASCADE`], { stdio: 'ignore' });
+  } else throw new Error(`unknown warehouse ${w}`);
+}
+rmSync(work, { recursive: true, force: true });
+
+// ---------------------------------------------------------------- report
+const fmt = (n, d = 2) => n.toFixed(d);
+const lines = [];
+for (const s of summaries) {
+  lines.push(`### ${s.warehouse}: ${s.data}`, '');
+  lines.push('| | sparkify | script | ratio |', '|---|---:|---:|---:|');
+  lines.push(`| wall time, whole process | ${fmt(s.ours.wall)} s | ${fmt(s.theirs.wall)} s | **${fmt(s.wallRatio)}** |`);
+  lines.push(`| peak memory | ${fmt(s.ours.peakMB, 0)} MB | ${fmt(s.theirs.peakMB, 0)} MB | **${fmt(s.peakRatio)}** |`);
+  for (const st of s.ours.stages) {
+    const t = s.theirs.stages.find((x) => x.stage === st.stage);
+    const rate = st.rows > 0 && st.seconds > 0 ? `, ${Math.round(st.rows / st.seconds).toLocaleString('en-US')} rows/s` : '';
+    lines.push(`| ${st.stage} (${st.rows.toLocaleString('en-US')} rows${rate}) | ${fmt(st.seconds)} s | ${t ? `${fmt(t.seconds)} s` : '—'} | ${t && t.seconds > 0 ? fmt(st.seconds / t.seconds) : ''} |`);
+  }
+  lines.push('');
+}
+const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+const machine = `${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
+const header = `## ${new Date().toISOString().slice(0, 10)}, commit ${commit}\n\n${machine}; medians of ${RUNS} alternating runs.\n`;
+process.stdout.write(`\n${header}\n${lines.join('\n')}\n`);
+process.stdout.write(`${JSON.stringify({ data: spec, manifest, summaries })}\n`);
+if (args.record) appendFileSync(path.join(root, 'bench', 'RESULTS.md'), `\n${header}\n${lines.join('\n')}\n`);
