@@ -2,6 +2,11 @@
 /**
  * npm run bench -- [--events 1000000] [--songs 100000] [--songs-per-file 1000] [--days 30]
  *                  [--warehouses duckdb,postgres] [--runs 3] [--sample] [--postgres URL] [--record]
+ *                  [--scale events:songs[:warehouses[:runs]] …]
+ *
+ * Each --scale is one data set and the warehouses to run on it (joined with +), e.g.
+ *   --scale 1000000:100000:duckdb+postgres --scale 10000000:1000000:duckdb:1
+ * Without --scale, one scale from --events, --songs, --warehouses and --runs.
  *
  * Speed and memory as ratios measured in one run on this machine, never as a
  * timed test: `sparkify run` (a process of its own, as a user runs it) against
@@ -31,9 +36,10 @@ const { values: args } = parseArgs({
     sample: { type: 'boolean', default: false },
     postgres: { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/test' },
     record: { type: 'boolean', default: false },
+    scale: { type: 'string', multiple: true },
   },
 });
-const RUNS = Number(args.runs);
+let RUNS = Number(args.runs);
 const cli = path.join(root, 'dist', 'cli', 'main.js');
 const work = path.join(root, 'bench', 'data', 'work');
 mkdirSync(work, { recursive: true });
@@ -98,24 +104,34 @@ function summarise(warehouse, data, results) {
 }
 
 // ---------------------------------------------------------------- data
-const spec = { events: Number(args.events), songs: Number(args.songs), songsPerFile: Number(args['songs-per-file']), days: Number(args.days) };
-const dataDir = path.join(root, 'bench', 'data', `e${spec.events}-s${spec.songs}-p${spec.songsPerFile}-d${spec.days}`);
-if (!existsSync(path.join(dataDir, 'generate.json'))) {
-  process.stderr.write(`generating ${dataDir} …\n`);
-  rmSync(dataDir, { recursive: true, force: true });
-  execFileSync(process.execPath, [cli, 'generate', '--out', dataDir, '--events', String(spec.events), '--songs', String(spec.songs), '--songs-per-file', String(spec.songsPerFile), '--days', String(spec.days), '--quiet'], { stdio: 'inherit' });
+const scales = (args.scale ?? [`${args.events}:${args.songs}:${args.warehouses.replaceAll(',', '+')}:${args.runs}`]).map((spec) => {
+  const [events, songs, warehouses = args.warehouses.replaceAll(',', '+'), runs = args.runs] = spec.split(':');
+  return { events: Number(events), songs: Number(songs), warehouses: warehouses.split('+').filter(Boolean), runs: Number(runs) };
+});
+const perFile = Number(args['songs-per-file']);
+const days = Number(args.days);
+
+/** Generates a data set once (bench/data is reused between runs); returns its folders and counts. */
+function dataSet(events, songs) {
+  const dir = path.join(root, 'bench', 'data', `e${events}-s${songs}-p${perFile}-d${days}`);
+  if (!existsSync(path.join(dir, 'generate.json'))) {
+    process.stderr.write(`generating ${dir} …\n`);
+    rmSync(dir, { recursive: true, force: true });
+    const argv = [cli, 'generate', '--out', dir, '--events', String(events), '--songs', String(songs), '--songs-per-file', String(perFile), '--days', String(days), '--quiet'];
+    execFileSync(process.execPath, argv, { stdio: 'inherit' });
+  }
+  const manifest = JSON.parse(readFileSync(path.join(dir, 'generate.json'), 'utf8')).counts;
+  const n = (x) => x.toLocaleString('en-US');
+  const describe = `${n(manifest.events)} events, ${n(manifest.songs)} songs in ${n(manifest.songFiles)} files, ${(manifest.bytes / 2 ** 20).toFixed(0)} MB`;
+  return { songs: path.join(dir, 'song_data'), logs: path.join(dir, 'log_data'), manifest, describe };
 }
-const manifest = JSON.parse(readFileSync(path.join(dataDir, 'generate.json'), 'utf8')).counts;
-const songs = path.join(dataDir, 'song_data');
-const logs = path.join(dataDir, 'log_data');
-const describeData = `${manifest.events.toLocaleString('en-US')} events, ${manifest.songs.toLocaleString('en-US')} songs in ${manifest.songFiles.toLocaleString('en-US')} files, ${(manifest.bytes / 2 ** 20).toFixed(0)} MB`;
-process.stderr.write(`sparkify bench: ${describeData}; ${RUNS} alternating runs each\n`);
 
 const summaries = [];
 const duckdbFile = (who) => path.join(work, `${who}.duckdb`);
 const sparkifyRun = (warehouse, s, l, env = {}) => () => measure([cli, 'run', '--warehouse', warehouse, '--songs', s, '--logs', l, '--json'], env);
 
 if (args.sample) {
+  RUNS = Number(args.runs);
   const sample = path.join(root, 'data', 'sparkify-sample');
   const r = await alternate(
     'sample duckdb',
@@ -124,27 +140,33 @@ if (args.sample) {
   );
   summaries.push(summarise('duckdb', 'the real sample (8,056 events, 71 songs)', r));
 }
-for (const w of args.warehouses.split(',').filter(Boolean)) {
-  if (w === 'duckdb') {
-    const r = await alternate(
-      'duckdb',
-      () => {
-        rmSync(duckdbFile('ours'), { force: true });
-        return sparkifyRun(duckdbFile('ours'), songs, logs)();
-      },
-      () => measure([path.join(root, 'bench', 'baseline-duckdb.mjs'), duckdbFile('script'), songs, logs]),
-    );
-    summaries.push(summarise('duckdb', describeData, r));
-  } else if (w === 'postgres') {
-    const schema = `sparkify_bench_${process.pid}`;
-    const r = await alternate(
-      'postgres',
-      sparkifyRun(args.postgres, songs, logs, { SPARKIFY_SCHEMA: schema }),
-      () => measure([path.join(root, 'bench', 'baseline-postgres.mjs'), args.postgres, `${schema}_script`, songs, logs]),
-    );
-    summaries.push(summarise('postgres', describeData, r));
-    execFileSync('psql', [args.postgres, '-qc', `DROP SCHEMA IF EXISTS ${schema} CASCADE`], { stdio: 'ignore' });
-  } else throw new Error(`unknown warehouse ${w}`);
+for (const scale of scales) {
+  RUNS = scale.runs;
+  const { songs, logs, manifest, describe } = dataSet(scale.events, scale.songs);
+  process.stderr.write(`sparkify bench: ${describe}; ${RUNS} alternating runs each\n`);
+  for (const w of scale.warehouses) {
+    if (w === 'duckdb') {
+      const r = await alternate(
+        'duckdb',
+        () => {
+          rmSync(duckdbFile('ours'), { force: true });
+          return sparkifyRun(duckdbFile('ours'), songs, logs)();
+        },
+        () => measure([path.join(root, 'bench', 'baseline-duckdb.mjs'), duckdbFile('script'), songs, logs]),
+      );
+      summaries.push({ ...summarise('duckdb', describe, r), manifest });
+      for (const f of ['ours', 'script']) for (const x of ['', '.wal']) rmSync(`${duckdbFile(f)}${x}`, { force: true });
+    } else if (w === 'postgres') {
+      const schema = `sparkify_bench_${process.pid}`;
+      const r = await alternate(
+        'postgres',
+        sparkifyRun(args.postgres, songs, logs, { SPARKIFY_SCHEMA: schema }),
+        () => measure([path.join(root, 'bench', 'baseline-postgres.mjs'), args.postgres, `${schema}_script`, songs, logs]),
+      );
+      summaries.push({ ...summarise('postgres', describe, r), manifest });
+      execFileSync('psql', [args.postgres, '-qc', `DROP SCHEMA IF EXISTS ${schema} CASCADE`], { stdio: 'ignore' });
+    } else throw new Error(`unknown warehouse ${w}`);
+  }
 }
 rmSync(work, { recursive: true, force: true });
 
@@ -165,7 +187,7 @@ for (const s of summaries) {
 }
 const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
 const machine = `${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
-const header = `## ${new Date().toISOString().slice(0, 10)}, commit ${commit}\n\n${machine}; medians of ${RUNS} alternating runs.\n`;
+const header = `## ${new Date().toISOString().slice(0, 10)}, commit ${commit}\n\n${machine}; medians of alternating runs (${scales.map((x) => `${x.events.toLocaleString('en-US')} events: ${x.runs}`).join(', ')}).\n`;
 process.stdout.write(`\n${header}\n${lines.join('\n')}\n`);
-process.stdout.write(`${JSON.stringify({ data: spec, manifest, summaries })}\n`);
+process.stdout.write(`${JSON.stringify({ scales, summaries })}\n`);
 if (args.record) appendFileSync(path.join(root, 'bench', 'RESULTS.md'), `\n${header}\n${lines.join('\n')}\n`);

@@ -132,3 +132,19 @@ describe('duckdb: loading paths agree', () => {
     }
   });
 });
+
+describe('duckdb: dirty files among many read in place', () => {
+  it('sends exactly the dirty files to the exact path, however many, and agrees with it', async () => {
+    const dir = path.join(tmp, 'many-dirty');
+    mkdirSync(dir, { recursive: true });
+    const days = Array.from({ length: 30 }, (_, i) => String(i + 1).padStart(2, '0'));
+    const dirty = new Set(['02', '05', '06', '11', '17', '23', '29', '30']);
+    for (const d of days) {
+      const good = readFileSync(path.join(SAMPLE_LOGS, `2018/11/2018-11-${d}-events.json`));
+      writeFileSync(path.join(dir, `${d}.json`), dirty.has(d) ? Buffer.concat([good, Buffer.from(`\n{"ts": "day ${d}"}`)]) : good);
+    }
+    const fast = await build(IN_PLACE, SAMPLE_SONGS, dir);
+    expect(fast.report.stages[1]).toMatchObject({ files: 30, exactFiles: dirty.size, rejected: dirty.size });
+    expect(fast.tables).toEqual((await build(EXACT, SAMPLE_SONGS, dir)).tables);
+  });
+});

@@ -16,6 +16,18 @@ import { typedFields, type StagingTargets } from './duckdb-staging-sql.js';
  * for line numbers: only rejects need them.
  */
 
+/**
+ * How `read_json` splits a file into records: one per line (event logs, and
+ * song files written one object per line, the fast case), or any JSON values
+ * one after another (pretty-printed song files).
+ */
+export type JsonLayout = 'newline_delimited' | 'unstructured';
+
+/** The layouts to try, in order, for a record format. */
+export function layoutsFor(format: RecordFormat): JsonLayout[] {
+  return format === 'ndjson' ? ['newline_delimited'] : ['newline_delimited', 'unstructured'];
+}
+
 /** Marks a record that needs the full rules, with the file it is in. */
 const EXACT_MARK = 'sparkify-exact-path:';
 
@@ -36,30 +48,36 @@ export type FastFailure =
  * one DuckDB reads literally (no glob characters).
  *
  * @example
- *   await db.execute(fastInsertSql(stagingEvents, { rows: 'staging_events', rejects: 'etl_rejects' }, ['/data/log/2018-11-01-events.json'], 'ndjson'));
+ *   await db.execute(fastInsertSql(stagingEvents, { rows: 'staging_events', rejects: 'etl_rejects' }, ['/data/log/2018-11-01-events.json'], 'newline_delimited'));
  */
-export function fastInsertSql(table: Table, into: StagingTargets, paths: readonly string[], format: RecordFormat): string {
+export function fastInsertSql(table: Table, into: StagingTargets, paths: readonly string[], layout: JsonLayout): string {
   const q = baseDialect.quoteString;
   const typed = typedFields(table, (c) => `j.${baseDialect.quoteIdent(c.name)}`);
   const columns = `{${table.columns.map((c) => `${q(c.name)}: 'VARCHAR'`).join(', ')}}`;
   return `INSERT INTO ${into.rows} (${table.columns.map((c) => c.name).join(', ')})
 SELECT ${typed.values.join(',\n       ')}
-FROM read_json([${paths.map(q).join(', ')}], format = ${q(format === 'ndjson' ? 'newline_delimited' : 'unstructured')}, records = true,
+FROM read_json([${paths.map(q).join(', ')}], format = ${q(layout)}, records = true,
                columns = ${columns}, filename = '_sparkify_file', maximum_object_size = ${MAX_OBJECT_BYTES}) j
 WHERE CASE WHEN ${typed.clean} THEN true ELSE error(${q(EXACT_MARK)} || j._sparkify_file) END`;
 }
 
 /**
- * Runs one fast statement; resolves with the rows it inserted, or with what
- * the failure says about which file caused it.
+ * Runs the fast statement over `paths` in each layout of `format` until one
+ * succeeds; resolves with the rows it inserted, or with what the last failure
+ * says about which file caused it.
  */
-export async function runFast(db: DuckDBSession, sql: string): Promise<{ rows: number } | FastFailure> {
-  try {
-    const result = await db.conn.run(sql);
-    return { rows: Number(result.rowsChanged) };
-  } catch (err) {
-    return classifyFastFailure(err instanceof Error ? err.message : String(err));
+export async function runFast(db: DuckDBSession, table: Table, into: StagingTargets, paths: readonly string[], format: RecordFormat): Promise<{ rows: number } | FastFailure> {
+  let failure: FastFailure = { kind: 'unknown', message: 'no layout to try' };
+  for (const layout of layoutsFor(format)) {
+    try {
+      const result = await db.conn.run(fastInsertSql(table, into, paths, layout));
+      return { rows: Number(result.rowsChanged) };
+    } catch (err) {
+      failure = classifyFastFailure(err instanceof Error ? err.message : String(err));
+      if (failure.kind === 'unreadable') break;
+    }
   }
+  return failure;
 }
 
 /** Reads DuckDB's message for the file it names. */

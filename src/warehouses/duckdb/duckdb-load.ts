@@ -5,7 +5,7 @@ import { changedWhileRead } from '../../sources/read-files.js';
 import type { Source, SourceFile } from '../../sources/source.js';
 import type { StagingInput, StagingLoadResult } from '../warehouse.js';
 import { loadExact, type DuckDBSession, type ExactOptions } from './duckdb-exact.js';
-import { fastInsertSql, runFast } from './duckdb-fast.js';
+import { runFast } from './duckdb-fast.js';
 import { spool, type Scratch } from './duckdb-scratch.js';
 
 /**
@@ -23,14 +23,14 @@ export interface DuckDBLoadOptions extends ExactOptions {
   directMinBytes?: number;
   /** Small local files are spooled only when there are more than this many. Default 1,000. */
   spoolMinFiles?: number;
-  /** Source bytes per fast statement over files read in place. Default 256 MiB. */
+  /** Source bytes per fast statement over files read in place. Default: no limit (DuckDB reads a large group far faster than many small ones). */
   groupBytes?: number;
   /** Source bytes per spool file. Default 64 MiB. */
   spoolBytes?: number;
 }
 
-/** After this many files of one group fail the fast path, the rest of the group takes the exact path too. */
-const MAX_RETRIES = 8;
+/** After this many files of a group fail the fast path, the rest of the group is split in two. */
+const RETRIES_BEFORE_SPLIT = 3;
 
 interface Group {
   kind: 'direct' | 'spool';
@@ -70,7 +70,7 @@ export async function loadStagingDuckDB(
     else if (group.kind === 'spool') {
       const file = (await scratch()).file('.json');
       await spool(source, group.files.map((i) => files[i]!), file);
-      const r = await runFast(db, fastInsertSql(table, input.into, [file], input.format));
+      const r = await runFast(db, table, input.into, [file], input.format);
       if ('rows' in r) done(group.files, r.rows);
       else exact.push(...group.files);
     } else {
@@ -80,23 +80,46 @@ export async function loadStagingDuckDB(
         if (p === undefined) exact.push(i);
         else paths.set(p, i);
       }
-      for (let retries = 0; paths.size > 0; retries++) {
-        const r = retries > MAX_RETRIES ? undefined : await runFast(db, fastInsertSql(table, input.into, [...paths.keys()], input.format));
-        if (r && 'rows' in r) {
-          await assertUnchanged(source, [...paths.values()].map((i) => files[i]!));
-          done([...paths.values()], r.rows);
-          break;
-        }
-        const failed = r && 'path' in r ? paths.get(r.path) : undefined;
-        if (r?.kind === 'unreadable' && failed !== undefined) throw unreadable(source, files[failed]!, r.message);
-        if (failed === undefined) {
-          exact.push(...paths.values());
-          break;
-        }
-        exact.push(failed);
-        paths.delete((r as { path: string }).path);
-      }
+      exact.push(...(await readInPlace(paths)));
     }
+  }
+
+  /**
+   * One fast statement over every file of `paths`. A file that fails it goes
+   * to the exact path and the rest is read again; after a few such failures
+   * the rest is split in two, so dirty data costs a few re-reads, not one per
+   * file. Returns the files for the exact path.
+   */
+  async function readInPlace(paths: Map<string, number>): Promise<number[]> {
+    const toExact: number[] = [];
+    for (let failures = 0; paths.size > 0; failures++) {
+      if (failures >= RETRIES_BEFORE_SPLIT && paths.size > 1) {
+        const entries = [...paths];
+        const half = Math.ceil(entries.length / 2);
+        toExact.push(...(await readInPlace(new Map(entries.slice(0, half)))), ...(await readInPlace(new Map(entries.slice(half)))));
+        break;
+      }
+      const r = await runFast(db, table, input.into, [...paths.keys()], input.format);
+      if ('rows' in r) {
+        await assertUnchanged(source, [...paths.values()].map((i) => files[i]!));
+        done([...paths.values()], r.rows);
+        break;
+      }
+      const failed = r.kind === 'unknown' ? undefined : paths.get(r.path);
+      if (r.kind === 'unreadable' && failed !== undefined) throw unreadable(source, files[failed]!, r.message);
+      if (failed === undefined) {
+        // A failure that names no file of ours: split at once, until a file alone takes the exact path.
+        if (paths.size === 1) {
+          toExact.push(...paths.values());
+          break;
+        }
+        failures = RETRIES_BEFORE_SPLIT - 1;
+        continue;
+      }
+      toExact.push(failed);
+      paths.delete((r as { path: string }).path);
+    }
+    return toExact;
   }
 
   if (exact.length > 0) {
@@ -124,7 +147,7 @@ export async function loadStagingDuckDB(
  */
 function* plan(source: Source, files: readonly SourceFile[], options: DuckDBLoadOptions): Generator<Group> {
   const directMin = options.directMinBytes ?? 64 << 10;
-  const limits = { direct: options.groupBytes ?? 256 << 20, spool: options.spoolBytes ?? 64 << 20 };
+  const limits = { direct: options.groupBytes ?? Number.POSITIVE_INFINITY, spool: options.spoolBytes ?? 64 << 20 };
   const maxFiles = 1000; // a statement names at most this many files
   const local = (f: SourceFile) => source.localPath(f) !== undefined;
   // Opening a file costs DuckDB more than Node; it only shows with thousands of small ones.
