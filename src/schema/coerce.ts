@@ -13,12 +13,15 @@ import { REJECT_RAW_LIMIT, type Column, type ColumnType, type Table } from './ta
  * - integer/bigint: integral numbers in range (bigint: within ±(2^53 − 1), what
  *   a JSON parser keeps exactly), or strings holding only an optional `-` and digits;
  * - double: numbers, or strings holding a JSON number; -0 is stored as 0;
+ * - a number beyond a double's range (`1e400`) is rejected in any column, never stored as infinity;
  * - an empty string in a number column → NULL (Sparkify writes `""` for a logged-out user's id);
  * - a record with a lone UTF-16 surrogate escape (`"\ud800"`) is invalid JSON;
+ * - a record with a key twice at its top level is rejected (JSON.parse keeps the last value,
+ *   DuckDB the first: neither can be trusted to be what the source meant);
  * - anything else is rejected, naming the field and the value: nothing is rounded or guessed.
  *
  * Known differences left alone: DuckDB's parser also accepts trailing commas
- * and NaN/Infinity, and keeps the first of duplicate keys (JSON.parse the last).
+ * and NaN/Infinity, which JSON.parse rejects.
  */
 
 export const INTEGER_TEXT = /^-?[0-9]+$/;
@@ -47,6 +50,44 @@ export function nulReason(column: Column): string {
   return `${column.name}: text contains a NUL character (U+0000), which PostgreSQL cannot store`;
 }
 
+export function duplicateKeyReason(key: string): string {
+  return `duplicate key "${cutCodePoints(key, REASON_VALUE_LIMIT)}"`;
+}
+
+/**
+ * The first key that occurs twice at the top level of a valid JSON object's
+ * text, decoded; undefined when every key is unique. Skips nested values
+ * without recursion.
+ */
+export function firstDuplicateKey(text: string): string | undefined {
+  const seen = new Set<string>();
+  let depth = 0;
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34 /* " */) {
+      const start = i;
+      for (i++; i < text.length && text.charCodeAt(i) !== 34; i++) if (text.charCodeAt(i) === 92) i++;
+      if (depth === 1 && expectKey) {
+        const key = JSON.parse(text.slice(start, i + 1)) as string;
+        if (seen.has(key)) return key;
+        seen.add(key);
+        expectKey = false;
+      }
+    } else if (c === 123 /* { */ || c === 91 /* [ */) {
+      depth++;
+      if (depth === 1) expectKey = true;
+    } else if (c === 125 /* } */ || c === 93 /* ] */) depth--;
+    else if (c === 44 /* , */ && depth === 1) expectKey = true;
+  }
+  return undefined;
+}
+
+/** A JSON number beyond ±1.8e308: JavaScript and DuckDB would both make it infinite, a value nobody wrote. */
+export function outOfRangeReason(column: Column): string {
+  return `${column.name}: number beyond the range of a double`;
+}
+
 export function missingReason(column: Column): string {
   return `${column.name}: required field is missing`;
 }
@@ -64,6 +105,7 @@ class Rejected {
 
 function coerceField(column: Column, value: unknown): string | number | null | Rejected {
   if (value === undefined || value === null) return null;
+  if (typeof value === 'number' && !Number.isFinite(value)) return new Rejected(outOfRangeReason(column));
   switch (column.type) {
     case 'text':
       if (typeof value === 'string') return value.includes('\0') ? new Rejected(nulReason(column)) : value;
@@ -87,13 +129,52 @@ function coerceField(column: Column, value: unknown): string | number | null | R
       if (typeof value === 'number') return value + 0;
       if (typeof value === 'string') {
         if (value === '') return null;
-        if (NUMBER_TEXT.test(value)) return Number(value) + 0;
+        if (NUMBER_TEXT.test(value)) {
+          const n = Number(value);
+          return Number.isFinite(n) ? n + 0 : new Rejected(outOfRangeReason(column));
+        }
       }
       break;
     case 'timestamp':
       break;
   }
-  return new Rejected(badValueReason(column, JSON.stringify(value)));
+  return new Rejected(badValueReason(column, jsonPrefix(value, 2 * REASON_VALUE_LIMIT)));
+}
+
+/**
+ * The start of `JSON.stringify(value)`, at least `limit` UTF-16 units of it
+ * when it is that long, without recursion: a value nested thousands deep is
+ * a reason to reject a record, never a stack overflow.
+ */
+export function jsonPrefix(value: unknown, limit: number): string {
+  let out = '';
+  const stack: { close: string; items: [string | undefined, unknown][]; i: number }[] = [];
+  let next: unknown = value;
+  let pending = true;
+  while (out.length < limit) {
+    if (pending) {
+      pending = false;
+      if (next !== null && typeof next === 'object') {
+        const isArray = Array.isArray(next);
+        out += isArray ? '[' : '{';
+        const items: [string | undefined, unknown][] = isArray ? (next as unknown[]).map((x) => [undefined, x]) : Object.entries(next);
+        stack.push({ close: isArray ? ']' : '}', items, i: 0 });
+      } else out += JSON.stringify(next) ?? 'null';
+    }
+    const top = stack.at(-1);
+    if (!top) break;
+    if (top.i >= top.items.length) {
+      out += top.close;
+      stack.pop();
+      continue;
+    }
+    const [key, item] = top.items[top.i]!;
+    out += (top.i > 0 ? ',' : '') + (key === undefined ? '' : `${JSON.stringify(key)}:`);
+    top.i++;
+    next = item;
+    pending = true;
+  }
+  return out;
 }
 
 /**
@@ -137,6 +218,9 @@ export function coerceRecord(table: Table, text: string): CoercedRecord {
   // JSON.parse lets `"\ud800"` through as a broken string; DuckDB, PostgreSQL and UTF-8 do not.
   if (SURROGATE_ESCAPE.test(text) && hasLoneSurrogate(parsed)) return { ok: false, reason: 'invalid JSON' };
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return { ok: false, reason: 'not a JSON object' };
+  // JSON.parse keeps the last of duplicate keys, DuckDB the first: neither is what the source meant.
+  const duplicate = firstDuplicateKey(text);
+  if (duplicate !== undefined) return { ok: false, reason: duplicateKeyReason(duplicate) };
   const record = parsed as Record<string, unknown>;
   const values: (string | number | null)[] = [];
   let reasons: string[] | undefined;
@@ -172,9 +256,19 @@ export function cutCodePoints(s: string, n: number): string {
 const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+/** Whether any string or key inside `v` holds a lone surrogate; without recursion, however deep `v` nests. */
 function hasLoneSurrogate(v: unknown): boolean {
-  if (typeof v === 'string') return LONE_SURROGATE.test(v);
-  if (v === null || typeof v !== 'object') return false;
-  for (const [k, x] of Object.entries(v)) if (LONE_SURROGATE.test(k) || hasLoneSurrogate(x)) return true;
+  const stack: unknown[] = [v];
+  while (stack.length > 0) {
+    const x = stack.pop();
+    if (typeof x === 'string') {
+      if (LONE_SURROGATE.test(x)) return true;
+    } else if (x !== null && typeof x === 'object') {
+      for (const [k, y] of Object.entries(x)) {
+        if (LONE_SURROGATE.test(k)) return true;
+        stack.push(y);
+      }
+    }
+  }
   return false;
 }

@@ -5,6 +5,7 @@ import {
   badValueReason,
   missingReason,
   nulReason,
+  outOfRangeReason,
 } from '../../schema/coerce.js';
 import { baseDialect } from '../../schema/dialect.js';
 import { REJECT_RAW_LIMIT, type Column, type Table } from '../../schema/tables.js';
@@ -53,15 +54,18 @@ WITH parsed AS (
          CASE WHEN json_valid(raw) AND json_type(raw) = 'OBJECT' THEN json_extract(raw, [${paths}]) END AS j
   FROM _fast WHERE NOT clean AND raw IS NOT NULL
 ), fields AS (
-  SELECT file, line, raw, valid, j IS NOT NULL AS object, ${fields} FROM parsed
+  SELECT file, line, raw, valid, j IS NOT NULL AS object,
+         CASE WHEN j IS NOT NULL THEN list_filter(try(json_keys(raw)), (k, i) -> list_position(try(json_keys(raw)), k) < i)[1] END AS duplicate,
+         ${fields} FROM parsed
 ), typed AS (
-  SELECT file, line, raw, valid, object, ${table.columns.map((_, i) => `x${i}`).join(', ')},
+  SELECT file, line, raw, valid, object, duplicate, ${table.columns.map((_, i) => `x${i}`).join(', ')},
       ${values}
   FROM fields
 )
 SELECT file, line, raw,
        CASE WHEN NOT valid THEN 'invalid JSON'
             WHEN NOT object THEN 'not a JSON object'
+            WHEN duplicate IS NOT NULL THEN 'duplicate key "' || left(duplicate, ${REASON_VALUE_LIMIT}) || '"'
             ELSE NULLIF(concat_ws('; ',
         ${problems}), '') END AS reason,
        ${cols}
@@ -144,7 +148,9 @@ function fastPathSql(table: Table, raw: string, enabled: boolean): string {
   const q = baseDialect.quoteString;
   const struct = JSON.stringify(Object.fromEntries(table.columns.map((c) => [c.name, 'VARCHAR'])));
   const typed = typedFields(table, (c) => `s.${baseDialect.quoteIdent(c.name)}`);
-  const clean = enabled ? `(s IS NOT NULL AND starts_with(ltrim(raw), '{') AND ${typed.clean})` : 'false';
+  // json_transform keeps the first of duplicate keys; such a record is rejected by the full rules.
+  const unique = `len(try(json_keys(raw))) = len(list_distinct(try(json_keys(raw))))`;
+  const clean = enabled ? `(s IS NOT NULL AND starts_with(ltrim(raw), '{') AND ${typed.clean} AND ${unique})` : 'false';
   const values = typed.values;
   // The raw text is kept only for records that need the full rules.
   return `
@@ -165,7 +171,8 @@ const PLAIN_INTEGER_SQL = '0|-?[1-9][0-9]{0,14}';
 
 function valueSql(c: Column, x: string): string {
   const s = `(${x} ->> '$')`;
-  const d = `CAST(${x} AS DOUBLE)`;
+  // NULL for a number beyond a double's range (DuckDB makes some of them infinite): such a record is rejected (problemSql).
+  const d = `(CASE WHEN isfinite(TRY_CAST(${x} AS DOUBLE)) THEN TRY_CAST(${x} AS DOUBLE) END)`;
   // Numbers in text columns as `numberText` writes them: safe integers as digits, else DuckDB's double text.
   const safeDigits = (v: string) => `CASE WHEN ${v} = trunc(${v}) AND abs(${v}) <= ${SAFE} THEN CAST(CAST(${v} AS BIGINT) AS VARCHAR) ELSE CAST(${v} AS VARCHAR) END`;
   switch (c.type) {
@@ -190,7 +197,7 @@ function valueSql(c: Column, x: string): string {
       // + 0.0 turns -0 into 0.
       return `(CASE json_type(${x})
         WHEN 'BIGINT' THEN ${d} WHEN 'UBIGINT' THEN ${d} WHEN 'DOUBLE' THEN ${d}
-        WHEN 'VARCHAR' THEN CASE WHEN regexp_full_match(${s}, '${NUMBER_TEXT_SQL}') THEN TRY_CAST(${s} AS DOUBLE) END
+        WHEN 'VARCHAR' THEN CASE WHEN regexp_full_match(${s}, '${NUMBER_TEXT_SQL}') AND isfinite(TRY_CAST(${s} AS DOUBLE)) THEN TRY_CAST(${s} AS DOUBLE) END
       END) + CAST(0 AS DOUBLE)`;
     case 'timestamp':
       throw new Error('staging columns are never timestamps');
@@ -203,6 +210,12 @@ function problemSql(c: Column, x: string, v: string): string {
   const prefix = badValueReason(c, '');
   const present = `${x} IS NOT NULL AND json_type(${x}) <> 'NULL' AND NOT (json_type(${x}) = 'VARCHAR' AND (${x} ->> '$') = '')`;
   const nul = c.type === 'text' ? `WHEN json_type(${x}) = 'VARCHAR' AND contains(${x} ->> '$', chr(0)) THEN ${q(nulReason(c))} ` : '';
-  const bad = `CASE ${nul}WHEN ${v} IS NULL AND ${present} THEN ${q(prefix)} || left(CAST(${x} AS VARCHAR), ${REASON_VALUE_LIMIT})`;
+  // A JSON number a double cannot hold, or for a double column a string that spells one.
+  const huge =
+    `WHEN json_type(${x}) = 'DOUBLE' AND NOT COALESCE(isfinite(TRY_CAST(${x} AS DOUBLE)), false) THEN ${q(outOfRangeReason(c))} ` +
+    (c.type === 'double'
+      ? `WHEN json_type(${x}) = 'VARCHAR' AND regexp_full_match(${x} ->> '$', '${NUMBER_TEXT_SQL}') AND NOT COALESCE(isfinite(TRY_CAST(${x} ->> '$' AS DOUBLE)), false) THEN ${q(outOfRangeReason(c))} `
+      : '');
+  const bad = `CASE ${nul}${huge}WHEN ${v} IS NULL AND ${present} THEN ${q(prefix)} || left(CAST(${x} AS VARCHAR), ${REASON_VALUE_LIMIT})`;
   return c.required ? `${bad} WHEN ${v} IS NULL THEN ${q(missingReason(c))} END` : `${bad} END`;
 }

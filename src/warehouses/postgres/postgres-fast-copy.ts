@@ -47,6 +47,7 @@ const INT32_MAX = 2147483647;
 export function fastCopyLine(t: FastTable, text: string): string | undefined {
   const n = text.length;
   const values: (string | undefined)[] = new Array(t.columns.length);
+  let others: string[] | undefined; // keys of fields not kept, to see a duplicate among them too
   let i = skipWs(text, 0, n);
   if (text.charCodeAt(i) !== 123 /* { */) return undefined;
   i = skipWs(text, i + 1, n);
@@ -57,15 +58,18 @@ export function fastCopyLine(t: FastTable, text: string): string | undefined {
       if (text.charCodeAt(i) !== 34 /* " */) return undefined;
       const keyEnd = plainStringEnd(text, i + 1, n);
       if (keyEnd < 0) return undefined; // escapes in a key, or no end
-      const col = t.index.get(text.slice(i + 1, keyEnd));
+      const key = text.slice(i + 1, keyEnd);
+      const col = t.index.get(key);
       i = skipWs(text, keyEnd + 1, n);
       if (text.charCodeAt(i) !== 58 /* : */) return undefined;
       i = skipWs(text, i + 1, n);
       if (col === undefined) {
+        if (others?.includes(key)) return undefined; // a duplicate key: the full rules reject the record
+        (others ??= []).push(key);
         i = skipValue(text, i, n);
         if (i < 0) return undefined;
       } else {
-        if (values[col] !== undefined) return undefined; // a duplicate key: JSON.parse keeps the last; let the full rules say
+        if (values[col] !== undefined) return undefined; // a duplicate key: the full rules reject the record
         const r = fieldValue(t.columns[col]!, text, i, n);
         if (r === undefined) return undefined;
         values[col] = r.copy;
@@ -129,8 +133,11 @@ function numberValue(column: Column, token: string): string | undefined {
       const v = Number(token) + 0;
       return Number.isFinite(v) ? String(v) : undefined;
     }
-    case 'text':
-      return NUMBER_TOKEN.test(token) ? copyEscape(numberText(Number(token))) : undefined;
+    case 'text': {
+      if (!NUMBER_TOKEN.test(token)) return undefined;
+      const v = Number(token);
+      return Number.isFinite(v) ? copyEscape(numberText(v)) : undefined;
+    }
     default:
       return undefined;
   }
