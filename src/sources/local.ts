@@ -1,11 +1,12 @@
 import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 import path from 'node:path';
 import { SparkifyError } from '../errors.js';
-import type { Source, SourceFile } from './source.js';
+import { isJsonName, type Source, type SourceFile } from './source.js';
 
 /**
- * A folder on this machine, searched recursively for `*.json`.
+ * A folder on this machine, searched recursively for `*.json` (and `*.json.gz`).
  *
  * @example
  *   const logs = new LocalSource('data/sparkify-sample/log_data');
@@ -31,28 +32,50 @@ export class LocalSource implements Source {
     }
     if (!info.isDirectory()) {
       const file = { key: path.basename(this.uri), uri: this.uri, size: info.size, modified: info.mtimeMs };
-      return this.uri.endsWith('.json') ? [file] : [];
+      return isJsonName(this.uri) ? [file] : [];
     }
-    const entries = await readdir(this.uri, { recursive: true, withFileTypes: true }).catch((err: unknown) => {
-      throw readFailed(this.uri, this.uri, err);
-    });
-    const files: SourceFile[] = [];
-    for (const entry of entries) {
-      if (!entry.isFile() || !entry.name.endsWith('.json')) continue;
-      // `parentPath` is Node >= 20.12; `path` is its older name.
-      const dir = (entry as { parentPath?: string }).parentPath ?? (entry as { path?: string }).path ?? this.uri;
-      const full = path.join(dir, entry.name);
-      files.push({ key: path.relative(this.uri, full).split(path.sep).join('/'), uri: full, size: 0 });
-    }
-    await Promise.all(
-      files.map(async (f) => {
-        const st = await stat(f.uri).catch((err: unknown) => Promise.reject(readFailed(f.uri, this.uri, err)));
-        f.size = st.size;
-        f.modified = st.mtimeMs;
-      }),
-    );
+    const files = await this.walk();
     files.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     return files;
+  }
+
+  /**
+   * Every `*.json` below the root, following symbolic links to files and
+   * folders. A folder reached again (a link loop, or two links to one folder)
+   * is walked once, and a file reached by two paths is listed once, under the
+   * first key: nothing is skipped silently, nothing loaded twice.
+   */
+  private async walk(): Promise<SourceFile[]> {
+    const seenDirs = new Set<string>([identity(await stat(this.uri))]);
+    const found: (SourceFile & { id: string })[] = [];
+    // Folders are walked in key order, so the first path to a folder reached twice is the one kept.
+    const pending = [this.uri];
+    while (pending.length > 0) {
+      const dir = pending.shift()!;
+      const entries = await readdir(dir, { withFileTypes: true }).catch((err: unknown) => Promise.reject(readFailed(dir, this.uri, err)));
+      const dirs: string[] = [];
+      for (const entry of entries) {
+        const full = path.join(dir, entry.name);
+        const json = isJsonName(entry.name);
+        if (entry.isFile() && !json) continue;
+        if (!entry.isDirectory() && !entry.isFile() && !entry.isSymbolicLink()) continue;
+        // A link is followed; a broken link is skipped only when it could not be a JSON file.
+        const st = await stat(full).catch((err: unknown) => (entry.isSymbolicLink() && !json ? undefined : Promise.reject(readFailed(full, this.uri, err))));
+        if (!st) continue;
+        const id = identity(st);
+        if (st.isDirectory() && !seenDirs.has(id)) {
+          seenDirs.add(id);
+          dirs.push(full);
+        } else if (st.isFile() && json) {
+          found.push({ key: path.relative(this.uri, full).split(path.sep).join('/'), uri: full, size: st.size, modified: st.mtimeMs, id });
+        }
+      }
+      pending.push(...dirs);
+      pending.sort(byKey(this.uri));
+    }
+    found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const seenFiles = new Set<string>();
+    return found.filter((f) => !seenFiles.has(f.id) && seenFiles.add(f.id)).map(({ id: _id, ...file }) => file);
   }
 
   read(file: SourceFile): Promise<Buffer> {
@@ -84,4 +107,18 @@ function readFailed(file: string, root: string, err: unknown): SparkifyError {
     cause: err,
     hint: code === 'ENOENT' ? 'Something is changing the folder during the run; run again once it is stable.' : 'Check the file and its permissions, then run again.',
   });
+}
+
+/** A file's or folder's identity on this machine, whatever path reaches it. */
+function identity(st: Stats): string {
+  return `${st.dev}:${st.ino}`;
+}
+
+/** Orders folders by their key below `root`, as files are. */
+function byKey(root: string): (a: string, b: string) => number {
+  return (a, b) => {
+    const ka = path.relative(root, a).split(path.sep).join('/');
+    const kb = path.relative(root, b).split(path.sep).join('/');
+    return ka < kb ? -1 : ka > kb ? 1 : 0;
+  };
 }

@@ -1,3 +1,5 @@
+import { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import { SparkifyError } from '../errors.js';
 import type { Source, SourceFile } from './source.js';
 
@@ -6,7 +8,8 @@ import type { Source, SourceFile } from './source.js';
  * fetched a few at a time ahead of the one being consumed (many tiny song files
  * or S3 objects), larger ones streamed. A file that yields another number of
  * bytes than its listing said changed during the run: that fails the run,
- * naming the file, rather than load part of it.
+ * naming the file, rather than load part of it. Gzipped files are gunzipped
+ * on the way (sizes are checked on the bytes as stored).
  */
 
 export interface ReadFilesOptions {
@@ -51,7 +54,40 @@ export async function* readFiles(source: Source, files: readonly SourceFile[], o
     const file = files[i]!;
     const whole = pending.get(i);
     pending.delete(i);
-    yield { index: i, file, chunks: counted(source, file, whole ? single(whole) : source.stream(file)) };
+    yield { index: i, file, chunks: decompressed(source, file, counted(source, file, whole ? single(whole) : source.stream(file))) };
+  }
+}
+
+/**
+ * The file's bytes, gunzipped when they start with gzip's magic bytes (S3
+ * buckets often hold `*.json.gz`; a gzip file named `.json` is read the same).
+ */
+async function* decompressed(source: Source, file: SourceFile, chunks: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+  const it = chunks[Symbol.asyncIterator]();
+  const first = await it.next();
+  if (first.done) return;
+  const rest: AsyncIterable<Uint8Array> = {
+    [Symbol.asyncIterator]: () => ({ next: () => it.next(), return: async () => (await it.return?.(), { done: true as const, value: undefined }) }),
+  };
+  if (first.value[0] !== 0x1f || first.value[1] !== 0x8b) {
+    yield first.value;
+    yield* rest;
+    return;
+  }
+  const gunzip = createGunzip();
+  const input = Readable.from((async function* () {
+    yield first.value;
+    yield* rest;
+  })());
+  input.on('error', (err) => gunzip.destroy(err));
+  try {
+    yield* input.pipe(gunzip);
+  } catch (err) {
+    if (err instanceof SparkifyError) throw err;
+    throw new SparkifyError('SOURCE_READ_FAILED', `${file.uri} starts like gzip but could not be gunzipped (${(err as Error).message}; source ${source.uri}).`, {
+      cause: err,
+      hint: 'Check the file (gzip -t); it may be cut short or not gzip at all. No table was changed.',
+    });
   }
 }
 

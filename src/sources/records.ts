@@ -1,3 +1,5 @@
+import { isUtf8 } from 'node:buffer';
+import { JsonRecords } from './json-records.js';
 import { readFiles, type ReadFilesOptions } from './read-files.js';
 import type { Source, SourceFile } from './source.js';
 
@@ -8,9 +10,10 @@ import type { Source, SourceFile } from './source.js';
  * rejected with this file and line.
  *
  * - `ndjson` (event logs): every non-blank line is one record.
- * - `json` (song files): one object per file, pretty-printed or compact, or
- *   several objects one per line. An object that never closes is handed on
- *   as it is, so that it is rejected rather than lost.
+ * - `json` (song files): records by their JSON structure (json-records.ts):
+ *   one object per file, pretty-printed or compact, or several objects on a
+ *   line or one per line. An object that never closes is handed on as it is,
+ *   so that it is rejected rather than lost, and the objects after it are kept.
  */
 export type RecordFormat = 'ndjson' | 'json';
 
@@ -22,6 +25,8 @@ export interface RecordBatch {
   text: string[];
   /** Bytes of source read since the previous batch. */
   bytes: number;
+  /** Records in this batch whose bytes were not valid UTF-8 (decoded with U+FFFD in their place). */
+  invalidUtf8: number;
 }
 
 export interface ReadRecordsOptions extends ReadFilesOptions {
@@ -49,6 +54,8 @@ export async function* readRecords(
     batch.file.push(fileIndex);
     batch.line.push(line);
     batch.text.push(text);
+    if (splitter.invalidUtf8) batch.invalidUtf8++;
+    splitter.invalidUtf8 = false;
   });
   for await (const { index, chunks } of readFiles(source, files, options)) {
     splitter.startFile(index);
@@ -70,7 +77,7 @@ export async function* readRecords(
 }
 
 function newBatch(): RecordBatch {
-  return { file: [], line: [], text: [], bytes: 0 };
+  return { file: [], line: [], text: [], bytes: 0, invalidUtf8: 0 };
 }
 
 type Emit = (file: number, line: number, text: string) => void;
@@ -87,12 +94,10 @@ class Splitter {
   private lineNo = 0;
   private rest: Buffer | undefined;
   private atStart = true;
-  // `json` mode: an object being accumulated over several lines.
-  private acc: string[] = [];
-  private accLine = 0;
-  private depth = 0;
-  private inString = false;
-  private escaped = false;
+  /** Whether the record being emitted held bytes that are not UTF-8 (it is counted, then this is reset). */
+  invalidUtf8 = false;
+  /** `json` mode: records by their structure (json-records.ts). */
+  private json: JsonRecords | undefined;
 
   constructor(
     private readonly format: RecordFormat,
@@ -104,7 +109,7 @@ class Splitter {
     this.lineNo = 0;
     this.rest = undefined;
     this.atStart = true;
-    this.resetAcc();
+    this.json = this.format === 'json' ? new JsonRecords((line, text) => this.emit(file, line, text)) : undefined;
   }
 
   push(chunk: Uint8Array): void {
@@ -133,14 +138,17 @@ class Splitter {
     const rest = this.rest;
     this.rest = undefined;
     if (rest && rest.length > 0) this.lineAt(rest, 0, rest.length);
-    if (this.acc.length > 0) this.flushAcc();
+    this.json?.end();
   }
 
   /** The line in `data` from `start` to `end` (its newline excluded). */
   private lineAt(data: Buffer, start: number, end: number): void {
     if (end > start && data[end - 1] === 13) end--; // CR before LF
+    this.lineNo++;
+    // An event is its line; a song record may span lines, so the flag holds until the record is emitted.
+    if (this.format === 'ndjson') this.invalidUtf8 = !isUtf8(data.subarray(start, end));
+    else this.invalidUtf8 ||= !isUtf8(data.subarray(start, end));
     if (this.format === 'ndjson') {
-      this.lineNo++;
       for (let i = start; i < end; i++) {
         const c = data[i]!;
         if (c !== 32 && c !== 9 && c !== 13) {
@@ -150,67 +158,6 @@ class Splitter {
       }
       return;
     }
-    this.line(data.toString('utf8', start, end));
+    this.json!.line(this.lineNo, data.toString('utf8', start, end));
   }
-
-  /** A `json`-format line, its CR already dropped. */
-  private line(text: string): void {
-    this.lineNo++;
-    // A line starting with `{` at column 0 inside an open object means the
-    // previous object was cut short: hand it on (to be rejected) and start anew.
-    if (this.acc.length > 0 && text.startsWith('{') && this.depth > 0) this.flushAcc();
-    if (this.acc.length === 0) {
-      if (isBlank(text)) return;
-      const t = text.trim();
-      if (t.startsWith('{') && t.endsWith('}')) {
-        this.emit(this.file, this.lineNo, text); // compact object on one line: the common case
-        return;
-      }
-      this.accLine = this.lineNo;
-    }
-    this.acc.push(text);
-    if (this.scan(text)) this.flushAcc();
-  }
-
-  /** Tracks brace depth through `text`; true when a top-level value just closed. */
-  private scan(text: string): boolean {
-    let opened = this.depth > 0;
-    for (let i = 0; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      if (this.inString) {
-        if (this.escaped) this.escaped = false;
-        else if (c === 92 /* \ */) this.escaped = true;
-        else if (c === 34 /* " */) this.inString = false;
-      } else if (c === 34) this.inString = true;
-      else if (c === 123 /* { */ || c === 91 /* [ */) {
-        this.depth++;
-        opened = true;
-      } else if (c === 125 /* } */ || c === 93 /* ] */) {
-        this.depth--;
-        if (this.depth <= 0 && opened) return true;
-      }
-    }
-    // A line that opened nothing (stray text) is a record of its own, to be rejected.
-    return !opened;
-  }
-
-  private flushAcc(): void {
-    this.emit(this.file, this.accLine, this.acc.join('\n'));
-    this.resetAcc();
-  }
-
-  private resetAcc(): void {
-    this.acc = [];
-    this.depth = 0;
-    this.inString = false;
-    this.escaped = false;
-  }
-}
-
-function isBlank(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c !== 32 && c !== 9 && c !== 13) return false;
-  }
-  return true;
 }

@@ -4,7 +4,7 @@ import { quietAwsSdk } from '../aws/quiet.js';
 import { SparkifyError } from '../errors.js';
 import { classifyS3Error, type S3Operation } from './s3-errors.js';
 import { endpointWithoutUserInfo, isHttpEndpoint, parseS3Location } from './s3-location.js';
-import type { Source, SourceFile, SourceOptions } from './source.js';
+import { isJsonName, type Source, type SourceFile, type SourceOptions } from './source.js';
 
 /** The course's bucket (udacity-dend) lives here. */
 const DEFAULT_REGION = 'us-west-2';
@@ -81,7 +81,7 @@ export class S3Source implements Source {
 
   async list(): Promise<SourceFile[]> {
     // `song_data` must not match `song_data_old/…`; a prefix naming one object (`…/x.json`) is listed as itself.
-    const single = this.prefix.endsWith('.json');
+    const single = isJsonName(this.prefix);
     const listPrefix = this.prefix === '' || single ? this.prefix : `${this.prefix}/`;
     const files: SourceFile[] = [];
     let token: string | undefined;
@@ -91,7 +91,7 @@ export class S3Source implements Source {
       );
       for (const obj of page.Contents ?? []) {
         const full = obj.Key;
-        if (!full || !full.endsWith('.json')) continue;
+        if (!full || !isJsonName(full)) continue;
         let key: string;
         if (single && full === this.prefix) key = full.slice(full.lastIndexOf('/') + 1);
         else if (single && !full.startsWith(`${this.prefix}/`)) continue;

@@ -42,3 +42,8 @@ export interface SourceOptions {
   /** How many objects are fetched at once. */
   concurrency?: number;
 }
+
+/** The files a source holds: `*.json`, and the same gzipped (`*.json.gz`). */
+export function isJsonName(name: string): boolean {
+  return name.endsWith('.json') || name.endsWith('.json.gz');
+}

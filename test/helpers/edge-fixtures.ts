@@ -3,9 +3,10 @@
  * time (it holds NUL bytes, a BOM and CRLF line ends, which are awkward to
  * keep in git). Every warehouse must load it into exactly the same rows and
  * rejects. Cases where DuckDB's JSON parser and JSON.parse disagree on
- * validity (trailing commas, NaN, duplicate keys) are left out: see coerce.ts.
+ * validity (trailing commas, NaN) are left out: see coerce.ts.
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -81,6 +82,15 @@ export const EDGE_EVENTS: string[] = [
   event({ ts: 1541105839999, userId: '9', level: 'free', itemInSession: 5 }),
   event({ ts: 1541105839999, userId: '9', level: 'Paid', itemInSession: 5 }),
   event({ ts: 1541105839999, userId: '9', level: null, itemInSession: 5, page: 'Home' }),
+  // A key twice: JSON.parse keeps the last, DuckDB the first; the rule rejects the record.
+  event({}).replace('"userId":"7"', '"userId":"7","userId":"8"'),
+  event({}).replace('}', ',"extra":1,"extra":2}'),
+  // Numbers a double cannot hold, in each kind of column.
+  event({}, { location: '1e400', itemInSession: '-1E400', registration: '"1e999"' }),
+  // Nesting thousands deep: a field to reject, an ignored field, a lone surrogate deep inside.
+  event({ artist: 'deep' }).replace('"deep"', `${'['.repeat(5000)}${']'.repeat(5000)}`),
+  event({}).replace('}', `,"extra":${'{"a":'.repeat(3000)}1${'}'.repeat(3000)}}`),
+  event({}).replace('}', `,"extra":${'['.repeat(2000)}"\\ud800"${']'.repeat(2000)}}`),
 ];
 
 function song(fields: Record<string, unknown>): Record<string, unknown> {
@@ -115,6 +125,11 @@ export const EDGE_SONGS: Record<string, string> = {
   // Two songs a play matches on title, artist and duration: the smaller song_id wins.
   'A/C/TREDGE07.json': JSON.stringify(song({ artist_id: 'AREDGE4', song_id: 'SOEDGE0B', year: 1999 })),
   'A/C/TREDGE08.json': JSON.stringify(song({ artist_id: 'AREDGE4', song_id: 'SOEDGE0A', year: 2000 })),
+  // Records by structure: two objects on one line; a nested object opening at the start of a line;
+  // an object cut short, then a good one.
+  'A/D/TREDGE09.json': `${JSON.stringify(song({ artist_id: 'AREDGE5', song_id: 'SOEDGE10' }))} ${JSON.stringify(song({ artist_id: 'AREDGE5', song_id: 'SOEDGE11' }))}`,
+  'A/D/TREDGE10.json': `{\n"song_id": "SOEDGE12", "artist_id": "AREDGE6", "extra":\n{\n"nested": 1\n},\n"title": "nested"\n}\n`,
+  'A/D/TREDGE11.json': `{\n"song_id": "SOEDGE13", "artist_id": "AREDGE7",\n"title": "cut\n${JSON.stringify(song({ artist_id: 'AREDGE7', song_id: 'SOEDGE14' }))}\n`,
   // An object with braces and a newline escape inside strings, over several lines.
   'A/B/TREDGE06.json': `{\n  "song_id": "SOEDGE9", "artist_id": "AREDGE3",\n  "title": "{not} [a] \\"brace\\"",\n  "duration": 215.5, "artist_name": "b", "year": "0"\n}\n`,
 };
@@ -143,6 +158,11 @@ export function writeEdgeFixtures(): EdgeFixtures {
   const bytes = Buffer.from('\uFEFF' + odd, 'utf8');
   const at = bytes.indexOf('latin1 ') + 'latin1 '.length;
   writeFileSync(path.join(logs, '2018/11/2018-11-07-events.json'), Buffer.concat([bytes.subarray(0, at), Buffer.from([0xe9]), bytes.subarray(at)]));
+  // Gzipped files, by name and by their bytes only.
+  writeFileSync(path.join(logs, '2018/11/2018-11-08-events.json.gz'), gzipSync([event({ artist: 'gzipped' }), event({ artist: 'gz2' })].join('\n')));
+  writeFileSync(path.join(logs, '2018/11/2018-11-09-events.json'), gzipSync(event({ artist: 'gzip named json' })));
+  mkdirSync(path.join(songs, 'A/E'), { recursive: true });
+  writeFileSync(path.join(songs, 'A/E/TREDGE20.json.gz'), gzipSync(JSON.stringify(song({ artist_id: 'AREDGE9', song_id: 'SOEDGE20' }))));
   return { dir, songs, logs };
 }
 

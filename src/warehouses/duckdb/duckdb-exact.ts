@@ -25,6 +25,8 @@ export interface ExactResult {
   rows: number;
   rejected: number;
   records: number;
+  /** Records whose bytes were not valid UTF-8. */
+  invalidUtf8: number;
 }
 
 /**
@@ -46,7 +48,7 @@ export async function loadExact(
   source: Source,
   files: readonly SourceFile[],
   format: StagingInput['format'],
-  options: ExactOptions & { onRecords?: (records: number) => void },
+  options: ExactOptions & { onRecords?: (records: number) => void; signal?: AbortSignal },
 ): Promise<ExactResult> {
   await db.execute(`CREATE OR REPLACE TEMP TABLE _files (file INTEGER, uri VARCHAR);
     CREATE OR REPLACE TEMP TABLE _raw (file INTEGER, line BIGINT, raw VARCHAR)`);
@@ -55,7 +57,7 @@ export async function loadExact(
   filesAppender.closeSync();
 
   const sql = duckdbStagingSql(table, into, '_raw', '_files', { fastPath: options.fastPath });
-  const result: ExactResult = { rows: 0, rejected: 0, records: 0 };
+  const result: ExactResult = { rows: 0, rejected: 0, records: 0, invalidUtf8: 0 };
   const typeAndInsert = async (s: DuckDBStagingSql): Promise<void> => {
     for (const statement of s.statements) await db.execute(statement);
     const [counts] = await db.query<{ ok: number; bad: number }>(s.counts);
@@ -74,6 +76,8 @@ export async function loadExact(
       n = 0;
     };
     for await (const batch of readRecords(source, files, format)) {
+      options.signal?.throwIfAborted();
+      result.invalidUtf8 += batch.invalidUtf8;
       if (batch.text.length > 0) {
         appendColumns(appender, [duckdb.INTEGER, duckdb.BIGINT, duckdb.VARCHAR], [batch.file, batch.line.map(BigInt), batch.text]);
         n += batch.text.length;

@@ -1,6 +1,7 @@
 import { REASON_VALUE_LIMIT } from '../../schema/coerce.js';
 import type { SqlDialect } from '../../schema/dialect.js';
 import type { Column, Table } from '../../schema/tables.js';
+import { isJsonName } from '../../sources/source.js';
 
 /**
  * The SQL of a Redshift staging load, as pure functions of the table data:
@@ -35,7 +36,7 @@ const NUMBER_TEXT_REGEX = '^-?(0|[1-9][0-9]*)([.][0-9]+)?([eE][+-]?[0-9]+)?$';
 export function copyLocation(uri: string): string {
   const trimmed = uri.replace(/\/+$/, '');
   if (/^s3:\/\/[^/]+$/.test(trimmed)) return `${trimmed}/`;
-  return trimmed.endsWith('.json') ? trimmed : `${trimmed}/`;
+  return isJsonName(trimmed) ? trimmed : `${trimmed}/`;
 }
 
 /**
@@ -95,6 +96,8 @@ export interface CopyStatement {
   region?: string;
   json: string;
   maxError: number;
+  /** The files are gzipped (`*.json.gz`). */
+  gzip?: boolean;
 }
 
 /**
@@ -113,6 +116,7 @@ export function copySql(c: CopyStatement, d: SqlDialect): string {
   ];
   if (c.region) lines.push(`REGION ${q(c.region)}`);
   lines.push(`FORMAT AS JSON ${q(c.json)}`);
+  if (c.gzip) lines.push('GZIP');
   if (land.columns.some((col) => col.type === 'timestamp')) lines.push(`TIMEFORMAT 'epochmillisecs'`);
   lines.push(`MAXERROR ${c.maxError}`, 'COMPUPDATE OFF', 'STATUPDATE OFF');
   return lines.join('\n');

@@ -1,4 +1,4 @@
-import { ConfigError } from '../../errors.js';
+import { ConfigError, SparkifyError } from '../../errors.js';
 import { stagingEvents, type Table } from '../../schema/tables.js';
 import type { Source } from '../../sources/source.js';
 import type { StagingInput, StagingLoadResult, Warehouse } from '../warehouse.js';
@@ -57,10 +57,17 @@ export async function loadStagingRedshift(db: RedshiftSql, table: Table, input: 
   const maxError = maxErrorFor(input.maxRejects);
   const land = landingTableName(table);
   const iamRoleArn = options.copy.iamRoleArn;
+  // COPY's GZIP applies to every file it reads: all gzipped, or none.
+  const gzipped = input.files.filter((f) => f.key.endsWith('.gz')).length;
+  if (gzipped > 0 && gzipped < input.files.length) {
+    throw new SparkifyError('LOAD_FAILED', `${from} holds ${gzipped} gzipped and ${input.files.length - gzipped} plain files; Redshift's COPY reads one kind at a time.`, {
+      hint: 'Keep gzipped and plain files under different prefixes (or gzip them all). No table was changed.',
+    });
+  }
 
   await db.execute(`DROP TABLE IF EXISTS ${land}`);
   await db.execute(createLandingSql(table, d));
-  const copy = copySql({ table, from, iamRoleArn, region: input.source.region || options.copy.region, json, maxError }, d);
+  const copy = copySql({ table, from, iamRoleArn, region: input.source.region || options.copy.region, json, maxError, gzip: gzipped > 0 }, d);
   try {
     await db.execute(copy);
   } catch (err) {
