@@ -5,13 +5,14 @@
  * create/status/delete tests, which use SDK-level mocks of the AWS control
  * plane (IAM, Redshift, Redshift Serverless, EC2), are in cluster.test.ts.
  */
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { clusterSettingsFromConfig } from '../src/cluster/index.js';
 import { classifyAwsError } from '../src/cluster/cluster-errors.js';
 import { readDwhCfg, updateDwhCfg } from '../src/config/dwh-cfg.js';
+import { readConfigLayers } from '../src/config/layers.js';
 import { setIniValues } from '../src/config/ini-edit.js';
 
 const PASSWORD = 'Sup3rSecretPw';
@@ -139,6 +140,33 @@ describe('updateDwhCfg', () => {
     const fresh = path.join(dir, 'new.cfg');
     expect((await updateDwhCfg(fresh, { CLUSTER: { HOST: 'h' } })).created).toBe(true);
     expect(readDwhCfg(fresh)).toEqual({ CLUSTER: { HOST: 'h' } });
+  });
+});
+
+describe('dwh.cfg on a shared machine', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'sparkify-cfg-shared-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('is written through a temp file of its own, never through a planted link, and a password others may read is warned about', async () => {
+    const file = path.join(dir, 'exposed.cfg');
+    writeFileSync(file, `[CLUSTER]\nDB_PASSWORD=${PASSWORD}\nHOST=\n`);
+    chmodSync(file, 0o644);
+    // The name an earlier version used, planted as a link to a file of someone else's.
+    const trap = path.join(dir, 'trap.txt');
+    writeFileSync(trap, 'mine');
+    symlinkSync(trap, `${file}.${process.pid}.tmp`);
+    await updateDwhCfg(file, { CLUSTER: { HOST: 'h' } });
+    expect(readFileSync(trap, 'utf8')).toBe('mine');
+    expect(readFileSync(file, 'utf8')).toBe(`[CLUSTER]\nDB_PASSWORD=${PASSWORD}\nHOST=h\n`);
+    expect(readdirSync(dir).filter((n) => n.startsWith('exposed.cfg.') && !n.startsWith(`exposed.cfg.${process.pid}.tmp`))).toEqual([]);
+    expect(readConfigLayers({ config: file, env: {}, cwd: dir }).warnings).toEqual([
+      `${file} holds [CLUSTER] DB_PASSWORD and can be read by every user of this machine (mode 644): chmod 600 ${file}`,
+    ]);
+    chmodSync(file, 0o600);
+    expect(readConfigLayers({ config: file, env: {}, cwd: dir }).warnings).toEqual([]);
   });
 });
 

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { ClusterClients, ClusterEvent, ClusterRunOptions, ClusterSettings } from '../cluster/index.js';
 import { readConfigLayers, resolveRegion } from '../config/layers.js';
 import { ConfigError, SparkifyError } from '../errors.js';
-import { printError, secs, type CliIO, type OutputFlags } from './output.js';
+import { printable, printError, secs, type CliIO, type OutputFlags } from './output.js';
 
 interface ClusterFlags extends OutputFlags {
   config?: string;
@@ -62,6 +62,7 @@ create writes HOST and [IAM_ROLE] ARN back into dwh.cfg.`,
       const { clusterSettingsFromConfig, createClusterClients, destroyClusterClients } = await import('../cluster/index.js');
       try {
         const layers = readConfigLayers({ config: flags.config, env: io.env, cwd: io.cwd });
+        if (!flags.quiet) for (const w of layers.warnings) io.stderr.write(`⚠ ${printable(w)}\n`);
         if (layers.issues.length > 0) throw new ConfigError(layers.issues);
         const { settings, issues } = clusterSettingsFromConfig({
           sections: layers.sections,

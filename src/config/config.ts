@@ -54,6 +54,8 @@ export interface LoadConfigOptions {
 export interface LoadConfigResult {
   config?: Config;
   issues: ConfigIssue[];
+  /** Worth saying, not worth stopping for (a dwh.cfg with a password that others may read). */
+  warnings: string[];
 }
 
 /**
@@ -78,7 +80,7 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadConfigResult {
   const location = (s: Sourced | undefined, fallback: string): string => {
     if (!s) return fallback;
     if (!isS3Location(s.value)) return path.resolve(cwd, s.value);
-    if (!parseS3Location(s.value)) issues.push({ where: s.where, message: `"${s.value}" names no bucket (expected s3://bucket/prefix)` });
+    if (!parseS3Location(s.value)) issues.push({ where: s.where, message: `"${redactUrl(s.value)}" names no bucket (expected s3://bucket/prefix)` });
     return normaliseS3Location(s.value);
   };
   const songs = location(pick(fromFlag('songs', flags.songs), fromEnv('SPARKIFY_SONGS'), fromFile('S3', 'SONG_DATA')), path.join(SAMPLE_DIR, 'song_data'));
@@ -119,9 +121,11 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadConfigResult {
     issues.push(...copyLocationIssues({ uri: logs, customEndpoint }, 'the event logs (--logs, [S3] LOG_DATA)', copy, true));
   }
 
-  if (issues.length > 0 || !warehouse) return { issues };
+  const warnings = layers.warnings;
+  if (issues.length > 0 || !warehouse) return { issues, warnings };
   return {
     issues,
+    warnings,
     config: {
       warehouse,
       songs,

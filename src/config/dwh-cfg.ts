@@ -1,5 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { chmod, readFile, realpath, rename, stat, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmod, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseIni } from 'ini';
 import { SparkifyError } from '../errors.js';
@@ -51,6 +52,20 @@ export function readDwhCfg(file: string): DwhCfgSections {
   return sections;
 }
 
+/**
+ * A warning when dwh.cfg holds a password (or an AWS secret) and other users of
+ * this machine may read it; undefined otherwise (and on systems without modes).
+ */
+export function dwhCfgExposure(file: string, sections: DwhCfgSections): string | undefined {
+  const secrets = Object.entries(sections).flatMap(([name, keys]) =>
+    Object.entries(keys).filter(([k, v]) => v !== '' && /PASSWORD|SECRET/.test(k)).map(([k]) => `[${name}] ${k}`),
+  );
+  if (secrets.length === 0 || process.platform === 'win32') return undefined;
+  const mode = statSync(file).mode & 0o777;
+  if ((mode & 0o077) === 0) return undefined;
+  return `${file} holds ${secrets.join(', ')} and can be read by ${mode & 0o007 ? 'every user of this machine' : 'its group'} (mode ${mode.toString(8).padStart(3, '0')}): chmod 600 ${file}`;
+}
+
 function unquote(v: string): string {
   const t = v.trim();
   return t.length >= 2 && ((t.startsWith("'") && t.endsWith("'")) || (t.startsWith('"') && t.endsWith('"'))) ? t.slice(1, -1) : t;
@@ -94,12 +109,15 @@ export async function updateDwhCfg(file: string, updates: IniUpdates): Promise<D
   const result = setIniValues(text, updates);
   if (result.changed.length === 0) return { path: target, changed: [], created: false };
   // Write next to the file and rename, so a crash never leaves half a dwh.cfg (it holds the password).
-  const tmp = `${target}.${process.pid}.tmp`;
+  // The temp file is created exclusively ('wx': never an existing file, never through a planted link),
+  // readable by its owner only while it holds the password, then given the file's own mode.
+  const tmp = `${target}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
   try {
-    await writeFile(tmp, result.text, { encoding: 'utf8', mode: mode ?? 0o600 });
+    await writeFile(tmp, result.text, { encoding: 'utf8', mode: 0o600, flag: 'wx' });
     if (mode !== undefined) await chmod(tmp, mode);
     await rename(tmp, target);
   } catch (err) {
+    await rm(tmp, { force: true }).catch(() => undefined);
     throw cfgError(target, err);
   }
   return { path: target, changed: result.changed, created };

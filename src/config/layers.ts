@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { ConfigIssue } from '../errors.js';
-import { findDwhCfg, readDwhCfg, type DwhCfgSections } from './dwh-cfg.js';
+import { dwhCfgExposure, findDwhCfg, readDwhCfg, type DwhCfgSections } from './dwh-cfg.js';
 
 /**
  * The three layers of configuration, later ones winning: `dwh.cfg`, the
@@ -25,6 +25,8 @@ export interface ConfigLayers {
   cwd: string;
   /** Problems reading dwh.cfg itself. */
   issues: ConfigIssue[];
+  /** Things worth saying that do not stop a run (a dwh.cfg with a password others may read). */
+  warnings: string[];
   fromFile(section: string, key: string): Sourced | undefined;
   fromEnv(name: string): Sourced | undefined;
   fromFlag(name: string, value: string | number | undefined): Sourced | undefined;
@@ -45,10 +47,13 @@ export function readConfigLayers(options: { config?: string; env: NodeJS.Process
   const location = findDwhCfg(options.config, env, cwd);
   let sections: DwhCfgSections = {};
   let file: string | undefined;
+  const warnings: string[] = [];
   if (location.exists) {
     try {
       sections = readDwhCfg(location.path);
       file = location.path;
+      const exposed = dwhCfgExposure(location.path, sections);
+      if (exposed) warnings.push(exposed);
     } catch (err) {
       issues.push({ where: location.path, message: `cannot be read as an INI file: ${(err as Error).message}` });
     }
@@ -62,6 +67,7 @@ export function readConfigLayers(options: { config?: string; env: NodeJS.Process
     sections,
     cwd,
     issues,
+    warnings,
     fromFile(section, key) {
       const v = sections[section]?.[key];
       return v !== undefined && v !== '' ? { value: v, where: `${fileName} [${section}] ${key}` } : undefined;
