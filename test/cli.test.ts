@@ -2,7 +2,7 @@
  * End to end: spawns the built `sparkify` binary and checks exit codes and output.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -123,19 +123,50 @@ describe('sparkify CLI', () => {
     expect(sparkify(['generate', '--out', out, '--events', 'many', '--overwrite']).stderr).toContain('--events: "many" is not a number');
   });
 
+  it('prints names and reasons from outside with their control characters escaped', () => {
+    const dir = path.join(cwd, 'escapes');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'good.json'), readFileSync(path.join(SAMPLE_LOGS, '2018/11/2018-11-01-events.json')));
+    writeFileSync(path.join(dir, 'evil\x1b[2K\rforged.json'), '{"ts": 1541105830796, "userId": "x\\u001b[31m"}');
+    const run = sparkify(['run', '-w', path.join(cwd, 'escapes.duckdb'), '--logs', dir]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('evil\\x1b[2K\\x0dforged.json:1: userId: expected integer');
+    expect(run.stdout + run.stderr).not.toContain('\x1b');
+  });
+
   it('rejects an unknown command with exit code 2', () => {
     const r = sparkify(['frobnicate']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/unknown command/);
   });
 
-  it('never prints a password', () => {
-    const r = sparkify(['counts', '--warehouse', 'postgres://someone:s3cr3t-pw@127.0.0.1:1/nowhere']);
-    expect(r.code).toBe(1);
-    expect(r.stdout + r.stderr).not.toContain('s3cr3t-pw');
-    expect(r.stderr).toMatch(/127\.0\.0\.1:1/);
-    const verbose = sparkify(['counts', '--verbose', '--warehouse', 'postgres://someone:s3cr3t-pw@127.0.0.1:1/nowhere']);
-    expect(verbose.stdout + verbose.stderr).not.toContain('s3cr3t-pw');
+  it('never prints a password, wherever it stands and whatever it holds', () => {
+    const secrets = ['PW_URL@S3CRET', 'p:w@d', 'pässwörd€'];
+    const printed: string[] = [];
+    for (const secret of secrets) {
+      const enc = encodeURIComponent(secret);
+      for (const args of [
+        ['counts', '--warehouse', `postgres://someone:${secret}@127.0.0.1:1/nowhere`],
+        ['counts', '--warehouse', `postgres://someone:${enc}@127.0.0.1:1/nowhere`],
+        ['counts', '--warehouse', `postgres://someone:${secret}@127.0.0.1:99999/x`],
+        ['counts', '--warehouse', `mysql://root:${secret}@h/db`],
+        ['counts', '--warehouse', `postgres://127.0.0.1:1/nowhere?password=${enc}`],
+        ['run', '--warehouse', 'postgres', '--songs', 's3:///nobucket'],
+      ]) {
+        for (const extra of [['--verbose'], ['--json']]) {
+          const r = sparkify([...args, ...extra], { PGHOST: '127.0.0.1', PGPORT: '1', PGPASSWORD: secret, DATABASE_URL: `postgres://u:${secret}@127.0.0.1:1/d` });
+          expect(r.code).not.toBe(0);
+          printed.push(r.stdout + r.stderr);
+        }
+      }
+    }
+    for (const [i, out] of printed.entries()) {
+      for (const secret of secrets) {
+        expect(out, `run ${i}`).not.toContain(secret);
+        expect(out, `run ${i}`).not.toContain(encodeURIComponent(secret));
+      }
+    }
+    expect(printed.join('')).toMatch(/127\.0\.0\.1:1/);
   });
 });
 

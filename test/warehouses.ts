@@ -28,6 +28,8 @@ export interface TestWarehouse {
    * slow). Hashes compare runs on the same warehouse, never across warehouses.
    */
   digestSql(table: string): string;
+  /** One row `{ name }` per table of this warehouse's own space (its file, or its schema). */
+  tablesSql: string;
 }
 
 export interface OpenedTestWarehouse {
@@ -58,6 +60,7 @@ const duckdb: TestWarehouse = {
   },
   digestSql: (table) =>
     `SELECT COUNT(*) AS n, md5(COALESCE(string_agg(CAST(t AS VARCHAR), chr(10) ORDER BY CAST(t AS VARCHAR)), '')) AS h FROM ${table} t`,
+  tablesSql: 'SELECT table_name AS name FROM duckdb_tables()',
 };
 
 /** The local test server: trust auth, database `test`. `SPARKIFY_TEST_PG` overrides host and port. */
@@ -97,6 +100,7 @@ const postgres: TestWarehouse = {
     };
   },
   digestSql: (table) => `SELECT COUNT(*) AS n, md5(COALESCE(string_agg(t::text, E'\\n' ORDER BY t::text COLLATE "C"), '')) AS h FROM ${table} t`,
+  tablesSql: 'SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema()',
 };
 
 const ALL: TestWarehouse[] = [duckdb, postgres];

@@ -16,7 +16,7 @@ import { describeTarget, openWarehouse } from '../warehouses/open-warehouse.js';
 import type { Warehouse } from '../warehouses/warehouse.js';
 import { addClusterCommands, type ClusterCliDeps } from './cluster-commands.js';
 import { addGenerateCommand } from './generate-command.js';
-import { countsTable, printError, printReport, progressPrinter, type CliIO, type OutputFlags, type RejectSample } from './output.js';
+import { countsTable, printable, printError, printReport, progressPrinter, type CliIO, type OutputFlags, type RejectSample } from './output.js';
 
 type CommonFlags = ConfigFlags & OutputFlags;
 
@@ -74,43 +74,73 @@ export async function main(argv: string[], io: CliIO, deps: { cluster?: ClusterC
     async (flags: CommonFlags): Promise<void> => {
       lastFlags = flags;
       try {
-        const { config, issues } = loadConfig({ flags, env: io.env, cwd: io.cwd });
+        const { config, issues, warnings } = loadConfig({ flags, env: io.env, cwd: io.cwd });
+        if (!flags.quiet) for (const w of warnings) io.stderr.write(`⚠ ${printable(w)}\n`);
         if (!config) throw new ConfigError(issues);
         await fn(flags, config);
       } catch (err) {
         exitCode = printError(io, flags, err);
+        // Stopped by a signal: the shell's convention, 128 + its number.
+        if (stoppedBy) exitCode = 128 + (stoppedBy === 'SIGINT' ? 2 : 15);
       }
     };
 
+  /**
+   * Ctrl-C (SIGINT) or SIGTERM stop a run cleanly: the running statement is
+   * cancelled, the run's copies dropped, the lock released, nothing changed.
+   * A second signal ends the process at once.
+   */
+  let stoppedBy: NodeJS.Signals | undefined;
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stoppedBy) process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+    stoppedBy = signal;
+    io.stderr.write(`\n${signal}: stopping; no table will be changed (again to quit at once)\n`);
+    controller.abort(signal);
+  };
+  const stoppable = async (run: (signal: AbortSignal) => Promise<void>) => {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    try {
+      await run(controller.signal);
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  };
+
   addCommonOptions(program.command('run'), {})
-    .description('create-tables, then etl: the whole job')
+    .description('the whole job: build every table from the sources (create-tables and etl in one step)')
     .action(action(async (flags, config) => {
-      await withWarehouse(io, flags, config, async (wh) => {
-        const onEvent = progressPrinter(io, flags);
-        const created = await createTables(wh, { onEvent });
-        const report = await etl(wh, etlOptions(config, onEvent));
-        report.stages.unshift(created);
-        report.seconds += created.seconds;
-        printReport(io, flags, report, await rejectSample(wh, report));
-      });
+      await stoppable((signal) =>
+        withWarehouse(io, flags, config, async (wh) => {
+          // The tables are replaced at the end, all at once, only if the whole run succeeds.
+          const report = await etl(wh, { ...etlOptions(config, progressPrinter(io, flags)), replaceTables: true, signal });
+          printReport(io, flags, report, await rejectSample(wh, report));
+        }),
+      );
     }));
 
   addCommonOptions(program.command('create-tables'), { sources: false })
     .description('drop (if present) and create the staging tables, the star schema and etl_rejects')
     .action(action(async (flags, config) => {
-      await withWarehouse(io, flags, config, async (wh) => {
-        const info = await createTables(wh, { onEvent: progressPrinter(io, flags) });
-        if (flags.json) io.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
-      });
+      await stoppable((signal) =>
+        withWarehouse(io, flags, config, async (wh) => {
+          const info = await createTables(wh, { onEvent: progressPrinter(io, flags), signal });
+          if (flags.json) io.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
+        }),
+      );
     }));
 
   addCommonOptions(program.command('etl'))
     .description('load staging from the sources, then transform it into the star schema')
     .action(action(async (flags, config) => {
-      await withWarehouse(io, flags, config, async (wh) => {
-        const report = await etl(wh, etlOptions(config, progressPrinter(io, flags)));
-        printReport(io, flags, report, await rejectSample(wh, report));
-      });
+      await stoppable((signal) =>
+        withWarehouse(io, flags, config, async (wh) => {
+          const report = await etl(wh, { ...etlOptions(config, progressPrinter(io, flags)), signal });
+          printReport(io, flags, report, await rejectSample(wh, report));
+        }),
+      );
     }));
 
   addCommonOptions(program.command('counts'), { sources: false })

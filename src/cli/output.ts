@@ -27,6 +27,22 @@ export function bytes(n: number): string {
 
 export const secs = (s: number): string => (s < 10 ? `${s.toFixed(2)} s` : `${s.toFixed(1)} s`);
 
+/**
+ * Text from outside (file names, reject reasons, server messages) made safe to
+ * print: control characters and escape sequences, which could redraw or forge
+ * lines, are shown as `\xNN` / `\u{NNNN}`. Newlines are kept where `lines` allows.
+ *
+ * @example
+ *   printable('a\x1b[2Kb'); // 'a\\x1b[2Kb'
+ */
+export function printable(text: string, lines = false): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => {
+    if (lines && c === '\n') return c;
+    const code = c.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u{${code.toString(16)}}`;
+  });
+}
+
 /** A line describing what a stage did. */
 export function stageLine(info: StageInfo): string {
   const parts: string[] = [];
@@ -77,6 +93,9 @@ export function progressPrinter(io: CliIO, flags: OutputFlags): (e: PipelineEven
     } else if (e.type === 'stage-end') {
       clear();
       io.stderr.write(`${stageLine(e.info)}\n`);
+    } else if (e.type === 'warning') {
+      clear();
+      io.stderr.write(`⚠ ${printable(e.message)}\n`);
     }
   };
 }
@@ -90,7 +109,7 @@ export function printReport(io: CliIO, flags: OutputFlags, report: EtlReport, re
   io.stdout.write(`\n${countsTable(report.counts)}\n`);
   if (report.rejected > 0) {
     io.stdout.write(`\n⚠ ${num(report.rejected)} record${report.rejected === 1 ? ' was' : 's were'} rejected and kept in etl_rejects:\n`);
-    for (const r of rejects) io.stdout.write(`  ${r.source}:${r.line}: ${r.reason}\n`);
+    for (const r of rejects) io.stdout.write(`  ${printable(`${r.source}:${r.line}: ${r.reason}`)}\n`);
     if (report.rejected > rejects.length) io.stdout.write(`  … and ${num(report.rejected - rejects.length)} more: SELECT * FROM etl_rejects\n`);
   }
   io.stdout.write(`\nDone in ${secs(report.seconds)}.\n`);
@@ -111,11 +130,11 @@ export function printError(io: CliIO, flags: OutputFlags, err: unknown): number 
     io.stdout.write(`${JSON.stringify({ error: { code: e.code, message: e.message, hint: e.hint, stage: e.stage } }, null, 2)}\n`);
   }
   const stage = e.stage ? ` (during ${e.stage})` : '';
-  io.stderr.write(`error [${e.code}]${stage}: ${e.message}\n`);
-  if (e.hint) io.stderr.write(`  hint: ${e.hint}\n`);
+  io.stderr.write(`error [${e.code}]${stage}: ${printable(e.message, true)}\n`);
+  if (e.hint) io.stderr.write(`  hint: ${printable(e.hint, true)}\n`);
   if (flags.verbose) {
-    if (e.cause) io.stderr.write(`\ncause: ${e.cause instanceof Error ? (e.cause.stack ?? e.cause.message) : String(e.cause)}\n`);
-    if (e.sql) io.stderr.write(`\nSQL:\n${e.sql}\n`);
+    if (e.cause) io.stderr.write(`\ncause: ${printable(e.cause instanceof Error ? (e.cause.stack ?? e.cause.message) : String(e.cause), true)}\n`);
+    if (e.sql) io.stderr.write(`\nSQL:\n${printable(e.sql, true)}\n`);
   }
   return code;
 }

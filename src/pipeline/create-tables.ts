@@ -2,7 +2,7 @@ import { createTableSql, dropTableSql, nextName } from '../schema/ddl.js';
 import { ALL_TABLES } from '../schema/tables.js';
 import type { Warehouse } from '../warehouses/warehouse.js';
 import type { PipelineOptions, StageInfo } from './report.js';
-import { assertTablesExist, countTables, stage, withLock } from './stage.js';
+import { assertTablesExist, cancelOnAbort, countTables, stage, withLock } from './stage.js';
 
 /**
  * Drops (if present) and creates every table, in one transaction.
@@ -12,7 +12,7 @@ import { assertTablesExist, countTables, stage, withLock } from './stage.js';
  */
 export async function createTables(wh: Warehouse, options: PipelineOptions = {}): Promise<StageInfo> {
   return withLock(wh, () =>
-    stage('create-tables', options, async () => {
+    cancelOnAbort(wh, options.signal, () => stage('create-tables', options, async () => {
       await wh.transaction(async () => {
         for (const table of [...ALL_TABLES].reverse()) {
           await wh.execute(dropTableSql(table.name));
@@ -21,7 +21,7 @@ export async function createTables(wh: Warehouse, options: PipelineOptions = {})
         for (const table of ALL_TABLES) await wh.execute(createTableSql(table, wh.dialect));
       });
       return { rows: 0, tables: Object.fromEntries(ALL_TABLES.map((t) => [t.name, 0])) };
-    }),
+    })),
   );
 }
 

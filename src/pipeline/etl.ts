@@ -9,7 +9,7 @@ import type { StagingInput, Warehouse } from '../warehouses/warehouse.js';
 import type { EtlReport, PipelineOptions, StageInfo, StageName } from './report.js';
 import { countRows } from './create-tables.js';
 import { createCopies, dropCopies, publish } from './publish.js';
-import { assertTablesExist, countTables, stage, withLock } from './stage.js';
+import { assertTablesExist, cancelOnAbort, countTables, stage, withLock } from './stage.js';
 
 /**
  * The pipeline, dlt-style: extract + load each staging table, transform
@@ -29,6 +29,14 @@ export interface EtlOptions extends PipelineOptions {
   maxRejects?: number;
   /** Keep only plays matched to a song. Default false. */
   matchedOnly?: boolean;
+  /**
+   * Build the tables whether or not they exist yet (`sparkify run`): they are
+   * replaced at the end, with everything else, only when the whole run succeeds.
+   * Default false: the tables must exist (`sparkify create-tables`).
+   */
+  replaceTables?: boolean;
+  /** Warn when more than this share of a source's records is rejected. Default 0.5. */
+  warnRejectShare?: number;
 }
 
 /** A source and its files, listed before anything is touched. */
@@ -64,13 +72,18 @@ export async function etl(wh: Warehouse, options: EtlOptions): Promise<EtlReport
     const logs = await list(stagingEvents, await open(options.logs), 'ndjson');
     const issues = [songs, logs].flatMap((l) => wh.sourceIssues(l.table, l.source));
     if (issues.length > 0) throw new ConfigError(issues);
-    return await withLock(wh, async () => {
-      await assertTablesExist(wh);
+    return await withLock(wh, () => cancelOnAbort(wh, options.signal, async () => {
+      if (!options.replaceTables) await assertTablesExist(wh);
       const stages: StageInfo[] = [];
+      const warnings: string[] = [];
+      const warn = (stageName: StageName, message: string) => {
+        warnings.push(message);
+        options.onEvent?.({ type: 'warning', stage: stageName, message });
+      };
       await createCopies(wh);
       try {
-        stages.push(await loadStage(wh, songs, options));
-        stages.push(await loadStage(wh, logs, options));
+        stages.push(await loadStage(wh, songs, options, warn));
+        stages.push(await loadStage(wh, logs, options, warn));
         stages.push(await transformStage(wh, options));
         stages.push(await stage('publish', options, async () => {
           await publish(wh);
@@ -86,9 +99,10 @@ export async function etl(wh: Warehouse, options: EtlOptions): Promise<EtlReport
         stages,
         counts,
         rejected: stages.reduce((n, s) => n + (s.rejected ?? 0), 0),
+        warnings,
         seconds: (performance.now() - started) / 1000,
       };
-    });
+    }));
   } finally {
     await Promise.all(opened.map((s) => s.close()));
   }
@@ -104,7 +118,7 @@ async function list(table: Table, source: Source, format: RecordFormat): Promise
   return { table, source, files, format };
 }
 
-async function loadStage(wh: Warehouse, listed: Listed, options: EtlOptions): Promise<StageInfo> {
+async function loadStage(wh: Warehouse, listed: Listed, options: EtlOptions, warn: (stage: StageName, message: string) => void): Promise<StageInfo> {
   const { table, files } = listed;
   const name = `load ${table.name}` as StageName;
   return stage(name, options, async () => {
@@ -115,9 +129,16 @@ async function loadStage(wh: Warehouse, listed: Listed, options: EtlOptions): Pr
       files,
       format: listed.format,
       maxRejects: options.maxRejects,
+      signal: options.signal,
       onProgress: (p) => options.onEvent?.({ type: 'progress', stage: name, ...p, totalFiles: files.length }),
     };
     const result = await wh.loadStaging(table, input);
+    const records = result.rows + result.rejected;
+    if (result.rows === 0) throw await nothingLoaded(wh, listed, records);
+    const share = result.rejected / records;
+    if (share > (options.warnRejectShare ?? 0.5)) {
+      warn(name, `${Math.round(share * 100)}% of the records under ${listed.source.uri} (${result.rejected} of ${records}) were rejected: check that it holds ${listed.format === 'json' ? 'song files' : 'event logs'} (see etl_rejects).`);
+    }
     if (options.maxRejects !== undefined && result.rejected > options.maxRejects) {
       throw new SparkifyError(
         'REJECT_LIMIT_EXCEEDED',
@@ -125,9 +146,34 @@ async function loadStage(wh: Warehouse, listed: Listed, options: EtlOptions): Pr
         { hint: 'Run without --max-rejects to load the good records and list every reject in etl_rejects (file, line, reason); then fix the sources or raise the limit.' },
       );
     }
-    const exact = result.exactFiles === undefined ? {} : { exactFiles: result.exactFiles };
-    return { rows: result.rows, rejected: result.rejected, files: files.length, bytes: result.bytes, ...exact, tables: { [table.name]: result.rows } };
+    const invalidUtf8 = result.invalidUtf8 ?? 0;
+    if (invalidUtf8 > 0) {
+      warn(name, `${invalidUtf8} record${invalidUtf8 === 1 ? '' : 's'} under ${listed.source.uri} held bytes that are not UTF-8, read as U+FFFD (�); re-export the files as UTF-8 to keep those characters.`);
+    }
+    const extra = { ...(result.exactFiles === undefined ? {} : { exactFiles: result.exactFiles }), ...(invalidUtf8 > 0 ? { invalidUtf8 } : {}) };
+    return { rows: result.rows, rejected: result.rejected, files: files.length, bytes: result.bytes, ...extra, tables: { [table.name]: result.rows } };
   });
+}
+
+/** A load in which no record loaded: most likely the wrong folder, or --songs and --logs swapped. */
+async function nothingLoaded(wh: Warehouse, listed: Listed, records: number): Promise<SparkifyError> {
+  const { table, source, files } = listed;
+  const other = listed.format === 'json' ? '--logs' : '--songs';
+  const what = listed.format === 'json' ? 'song files (one object per song, with song_id and artist_id)' : 'event logs (one event per line, with ts)';
+  if (records === 0) {
+    return new SparkifyError('NOTHING_LOADED', `The ${files.length} files under ${source.uri} hold no records for ${table.name}; no table was changed.`, {
+      hint: `Check that the location holds ${what}.`,
+    });
+  }
+  const q = wh.dialect.quoteString;
+  const [first] = await wh
+    .query<{ reason: string }>(`SELECT reason FROM ${nextName('etl_rejects')} WHERE target_table = ${q(table.name)} ORDER BY source, line LIMIT 1`)
+    .catch(() => []);
+  return new SparkifyError(
+    'NOTHING_LOADED',
+    `None of the ${records} records under ${source.uri} could be loaded into ${table.name}${first ? ` (the first: ${first.reason})` : ''}; no table was changed.`,
+    { hint: `Check that the location holds ${what}; are it and ${other} swapped?` },
+  );
 }
 
 async function transformStage(wh: Warehouse, options: EtlOptions): Promise<StageInfo> {

@@ -15,6 +15,8 @@ export interface StageInfo {
   bytes?: number;
   /** Loads: files that needed the warehouse's slow, exact path (DuckDB: a record to reject or coerce). */
   exactFiles?: number;
+  /** Loads: records whose bytes were not valid UTF-8, read with U+FFFD in their place. */
+  invalidUtf8?: number;
   /** Rows per table written by this stage. */
   tables?: Record<string, number>;
 }
@@ -22,10 +24,18 @@ export interface StageInfo {
 export type PipelineEvent =
   | { type: 'stage-start'; stage: StageName }
   | { type: 'progress'; stage: StageName; records: number; bytes: number; files: number; totalFiles: number }
-  | { type: 'stage-end'; info: StageInfo };
+  | { type: 'stage-end'; info: StageInfo }
+  /** Something the user should look at; the run goes on. */
+  | { type: 'warning'; stage: StageName; message: string };
 
 export interface PipelineOptions {
   onEvent?: (event: PipelineEvent) => void;
+  /**
+   * Stops the run when aborted (Ctrl-C): the running statement is cancelled,
+   * the run's copies dropped and the lock released; it fails with ABORTED and
+   * no table is changed.
+   */
+  signal?: AbortSignal;
 }
 
 export interface EtlReport {
@@ -35,5 +45,7 @@ export interface EtlReport {
   /** Rows per table after the run. */
   counts: Record<string, number>;
   rejected: number;
+  /** What the run warned about (also sent as `warning` events). */
+  warnings: string[];
   seconds: number;
 }

@@ -1,4 +1,4 @@
-import { toSparkifyError } from '../errors.js';
+import { SparkifyError, toSparkifyError } from '../errors.js';
 import { ALL_TABLES } from '../schema/tables.js';
 import type { Warehouse } from '../warehouses/warehouse.js';
 import type { PipelineOptions, StageInfo, StageName } from './report.js';
@@ -10,16 +10,42 @@ import type { PipelineOptions, StageInfo, StageName } from './report.js';
  */
 export async function stage(name: StageName, options: PipelineOptions, body: () => Promise<Omit<StageInfo, 'stage' | 'seconds'>>): Promise<StageInfo> {
   const started = performance.now();
-  options.onEvent?.({ type: 'stage-start', stage: name });
   try {
+    options.signal?.throwIfAborted();
+    options.onEvent?.({ type: 'stage-start', stage: name });
     const info: StageInfo = { stage: name, seconds: 0, ...(await body()) };
+    // A stage that finished while the run was being stopped still stops it here.
+    options.signal?.throwIfAborted();
     info.seconds = (performance.now() - started) / 1000;
     options.onEvent?.({ type: 'stage-end', info });
     return info;
   } catch (err) {
-    const e = toSparkifyError(err);
+    const e = options.signal?.aborted ? stopped(name, err) : toSparkifyError(err);
     e.stage ??= name;
     throw e;
+  }
+}
+
+/** The error of a run stopped on purpose, whatever the cancelled statement failed with. */
+function stopped(name: StageName, cause: unknown): SparkifyError {
+  return new SparkifyError('ABORTED', `Stopped during ${name}; no table was changed.`, {
+    cause,
+    hint: 'Run the command again when you are ready: it starts from the sources.',
+  });
+}
+
+/**
+ * Runs `fn` with the warehouse's running statement cancelled as soon as
+ * `signal` aborts.
+ */
+export async function cancelOnAbort<T>(wh: Warehouse, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
+  if (!signal) return fn();
+  const onAbort = () => void wh.cancel();
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await fn();
+  } finally {
+    signal.removeEventListener('abort', onAbort);
   }
 }
 

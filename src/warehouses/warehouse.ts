@@ -40,6 +40,11 @@ export interface Warehouse {
    * returned release function is called. Throws WAREHOUSE_LOCKED when it cannot.
    */
   lock(): Promise<() => Promise<void>>;
+  /**
+   * Asks the statement running now to stop (Ctrl-C): the call it belongs to
+   * then fails, and the pipeline cleans up. Best effort; never throws.
+   */
+  cancel(): Promise<void>;
   /** Idempotent. */
   close(): Promise<void>;
 }
@@ -65,6 +70,8 @@ export interface StagingInput {
    * loads in bulk may stop early with it (Redshift's COPY MAXERROR).
    */
   maxRejects?: number;
+  /** Aborted when the run is stopped: a loader that works in Node stops between batches. */
+  signal?: AbortSignal;
 }
 
 export interface StagingLoadResult {
@@ -73,6 +80,8 @@ export interface StagingLoadResult {
   bytes: number;
   /** Files that needed the slow, exact path (a record to reject or to coerce), where a warehouse has a faster one. */
   exactFiles?: number;
+  /** Records whose bytes were not valid UTF-8, read with U+FFFD in their place (where the warehouse reads bytes itself, none). */
+  invalidUtf8?: number;
 }
 
 /**

@@ -66,11 +66,13 @@ export async function loadStagingDuckDB(
   const exact: number[] = [];
 
   for (const group of plan(source, files, options)) {
+    input.signal?.throwIfAborted();
     if (options.fastPath === false) exact.push(...group.files);
     else if (group.kind === 'spool') {
       const file = (await scratch()).file('.json');
       await spool(source, group.files.map((i) => files[i]!), file);
       const r = await runFast(db, table, input.into, [file], input.format);
+      input.signal?.throwIfAborted();
       if ('rows' in r) done(group.files, r.rows);
       else exact.push(...group.files);
     } else {
@@ -100,6 +102,8 @@ export async function loadStagingDuckDB(
         break;
       }
       const r = await runFast(db, table, input.into, [...paths.keys()], input.format);
+      // An interrupted statement fails like a bad file would: never retry it.
+      input.signal?.throwIfAborted();
       if ('rows' in r) {
         await assertUnchanged(source, [...paths.values()].map((i) => files[i]!));
         done([...paths.values()], r.rows);
@@ -127,6 +131,7 @@ export async function loadStagingDuckDB(
     const before = progress.records;
     const r = await loadExact(db, table, input.into, source, exact.map((i) => files[i]!), input.format, {
       ...options,
+      signal: input.signal,
       onRecords: (n) => {
         progress.records = before + n;
         report();
@@ -134,6 +139,7 @@ export async function loadStagingDuckDB(
     });
     result.rows += r.rows;
     result.rejected += r.rejected;
+    result.invalidUtf8 = r.invalidUtf8;
     progress.records = before + r.records;
     done(exact, 0);
   }

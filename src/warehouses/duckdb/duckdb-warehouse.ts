@@ -114,6 +114,10 @@ export class DuckDBWarehouse implements Warehouse {
     return async () => undefined;
   }
 
+  async cancel(): Promise<void> {
+    if (!this.closed) this.conn.interrupt();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -33,7 +33,9 @@ export async function copyStaging(client: pg.Client, table: Table, input: Stagin
   try {
     copy = CopyIn.start(client, rowsSql);
     for await (const batch of readRecords(input.source, input.files, input.format)) {
+      input.signal?.throwIfAborted();
       result.bytes += batch.bytes;
+      result.invalidUtf8 = (result.invalidUtf8 ?? 0) + batch.invalidUtf8;
       let out = '';
       const n = batch.text.length;
       for (let i = 0; i < n; i++) {

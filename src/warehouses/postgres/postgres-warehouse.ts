@@ -149,6 +149,21 @@ export class PostgresWarehouse implements Warehouse {
     };
   }
 
+  /**
+   * PostgreSQL's cancel request for the statement (or COPY) running now: a
+   * short connection of its own that needs no login, only the session's key.
+   */
+  async cancel(): Promise<void> {
+    const client = this.client as unknown as { activeQuery?: unknown; host: string; port: number };
+    if (this.closed || !client.activeQuery) return;
+    try {
+      const canceller = new pg.Client({ host: client.host, port: client.port }) as unknown as { cancel(c: pg.Client, q: unknown): void };
+      canceller.cancel(this.client, client.activeQuery);
+    } catch {
+      // best effort: the run stops at the end of the statement anyway
+    }
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

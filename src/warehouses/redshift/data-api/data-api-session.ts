@@ -71,6 +71,8 @@ export class DataApiSession {
   private readonly ownsClient: boolean;
   private readonly connection: ReturnType<typeof connectionParameters>;
   private sessionId: string | undefined;
+  /** The statement being waited for, which `cancel` stops. */
+  private running: string | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
 
@@ -102,6 +104,12 @@ export class DataApiSession {
     return next;
   }
 
+  /** Stops the statement running now (CancelStatement); it then fails as ABORTED. Best effort. */
+  async cancel(): Promise<void> {
+    const id = this.running;
+    if (id) await quietly(() => this.client.send(new CancelStatementCommand({ Id: id })));
+  }
+
   /** Ends the session early (a last statement with no keep-alive) and frees the client. Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -128,7 +136,8 @@ export class DataApiSession {
     } catch (err) {
       throw classifyDataApiError(err, this.where, sql);
     }
-    const done = await this.waitFor(id, sql);
+    this.running = id;
+    const done = await this.waitFor(id, sql).finally(() => (this.running = undefined));
     if (!done.HasResultSet) return [];
     return this.fetch(id, sql);
   }

@@ -83,6 +83,10 @@ export class RedshiftDataApiWarehouse implements Warehouse {
     });
   }
 
+  cancel(): Promise<void> {
+    return this.session.cancel();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

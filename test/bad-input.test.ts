@@ -1,0 +1,159 @@
+/**
+ * Failures found by trying to break it, on every warehouse that runs here:
+ * wrong or swapped sources, a failure at each stage, links in a source
+ * folder, gzip, records split by their structure, duplicate keys, numbers a
+ * double cannot hold and nesting thousands deep. Every good record loads,
+ * every bad one is one reject, and a failed run changes no table.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SparkifyError } from '../src/errors.js';
+import { createTables } from '../src/pipeline/create-tables.js';
+import { etl } from '../src/pipeline/etl.js';
+import { ALL_TABLES } from '../src/schema/tables.js';
+import type { Warehouse } from '../src/warehouses/warehouse.js';
+import { writeEdgeFixtures, type EdgeFixtures } from './helpers/edge-fixtures.js';
+import { FIXTURES, SAMPLE_LOGS, SAMPLE_SONGS } from './helpers/oracle.js';
+import { dump, testWarehouses, type OpenedTestWarehouse } from './warehouses.js';
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'sparkify-bad-'));
+let edge: EdgeFixtures;
+beforeAll(() => {
+  edge = writeEdgeFixtures();
+});
+afterAll(() => {
+  rmSync(tmp, { recursive: true, force: true });
+  rmSync(edge.dir, { recursive: true, force: true });
+});
+
+async function dumpAll(wh: Warehouse): Promise<Record<string, unknown[][]>> {
+  const out: Record<string, unknown[][]> = {};
+  for (const t of ALL_TABLES) out[t.name] = await dump(wh, t.name, t.columns.map((c) => c.name));
+  return out;
+}
+
+/** The warehouse with every statement that starts with `prefix` failing, to fail a stage on purpose. */
+function failing(wh: Warehouse, prefix: string): Warehouse {
+  return new Proxy(wh, {
+    get(target, prop, receiver) {
+      if (prop === 'execute') {
+        return async (sql: string) => {
+          if (sql.trimStart().startsWith(prefix)) throw new Error(`injected failure: ${prefix}`);
+          return target.execute(sql);
+        };
+      }
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
+
+for (const kind of testWarehouses()) {
+  describe(`${kind.name}: bad input and failed runs`, () => {
+    let ctx: OpenedTestWarehouse;
+    let before: Record<string, unknown[][]>;
+    beforeAll(async () => {
+      ctx = await kind.open();
+      await createTables(ctx.warehouse);
+      await etl(ctx.warehouse, { songs: SAMPLE_SONGS, logs: SAMPLE_LOGS });
+      before = await dumpAll(ctx.warehouse);
+    });
+    afterAll(() => ctx?.cleanup());
+
+    it('fails swapped --songs and --logs, saying so, and changes nothing', async () => {
+      const err = (await etl(ctx.warehouse, { songs: SAMPLE_LOGS, logs: SAMPLE_SONGS }).catch((e: unknown) => e)) as SparkifyError;
+      expect(err).toMatchObject({ code: 'NOTHING_LOADED', stage: 'load staging_songs' });
+      expect(err.message).toMatch(/None of the 8056 records under .*log_data could be loaded into staging_songs \(the first: .*required field is missing/);
+      expect(err.hint).toMatch(/swapped/);
+      expect(await dumpAll(ctx.warehouse)).toEqual(before);
+    });
+
+    it('warns loudly when more than half of a source is rejected, and loads the rest', async () => {
+      const dir = path.join(tmp, `mostly-bad-${kind.name}`);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(path.join(dir, 'a.json'), `${readFileSync(path.join(SAMPLE_LOGS, '2018/11/2018-11-01-events.json'), 'utf8').split('\n')[0]}\nnot json\nnot json either`);
+      const report = await etl(ctx.warehouse, { songs: SAMPLE_SONGS, logs: dir });
+      expect(report.counts.staging_events).toBe(1);
+      expect(report.warnings).toEqual([expect.stringMatching(/^67% of the records under .* \(2 of 3\) were rejected: check that it holds event logs/)]);
+      await etl(ctx.warehouse, { songs: SAMPLE_SONGS, logs: SAMPLE_LOGS });
+    });
+
+    it('a run that replaces the tables checks its sources first: a missing folder changes nothing', async () => {
+      const err = await etl(ctx.warehouse, { songs: path.join(tmp, 'song_dta'), logs: SAMPLE_LOGS, replaceTables: true }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'SOURCE_NOT_FOUND' });
+      expect(await dumpAll(ctx.warehouse)).toEqual(before);
+    });
+
+    it.each([
+      ['the songs load, at its reject limit', { logs: path.join(FIXTURES, 'bad-logs'), maxRejects: 0, songs: path.join(FIXTURES, 'odd-songs') }, 'load staging_songs', 'REJECT_LIMIT_EXCEEDED'],
+      ['the events load, at its reject limit', { logs: path.join(FIXTURES, 'bad-logs'), maxRejects: 0 }, 'load staging_events', 'REJECT_LIMIT_EXCEEDED'],
+      ['the transform, on an error', { fail: 'INSERT INTO _sparkify_next_time' }, 'transform', 'INTERNAL'],
+      ['the swap, on an error', { fail: 'ALTER TABLE _sparkify_next_songplays RENAME' }, 'publish', 'INTERNAL'],
+    ] as const)('a run failing in %s leaves every table as it was', async (_name, opts, stage, code) => {
+      const wh = 'fail' in opts ? failing(ctx.warehouse, opts.fail) : ctx.warehouse;
+      const options = { songs: SAMPLE_SONGS, logs: SAMPLE_LOGS, ...('fail' in opts ? {} : opts) };
+      const err = await etl(wh, options).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code, stage });
+      expect(await dumpAll(ctx.warehouse)).toEqual(before);
+      // Nothing of the failed run is left behind either.
+      const tables = (await ctx.warehouse.query(kind.tablesSql)).map((r) => String(r.name));
+      expect(tables.filter((t) => t.startsWith('_sparkify_next_'))).toEqual([]);
+    });
+
+    it('follows links to files and folders in a source folder, once each, without looping', async () => {
+      const dir = path.join(tmp, `links-${kind.name}`);
+      const real = path.join(tmp, `real-${kind.name}`);
+      mkdirSync(path.join(dir, 'own'), { recursive: true });
+      mkdirSync(real, { recursive: true });
+      const day = (d: string) => path.join(SAMPLE_LOGS, `2018/11/2018-11-${d}-events.json`);
+      writeFileSync(path.join(dir, 'own', '01.json'), readFileSync(day('01')));
+      writeFileSync(path.join(real, '02.json'), readFileSync(day('02')));
+      symlinkSync(day('03'), path.join(dir, 'linked-file.json'));
+      symlinkSync(real, path.join(dir, 'linked-dir'));
+      symlinkSync(real, path.join(dir, 'same-dir-again'));
+      symlinkSync(dir, path.join(dir, 'own', 'loop'));
+      symlinkSync(path.join(tmp, 'nowhere.txt'), path.join(dir, 'broken-link-not-json'));
+      const report = await etl(ctx.warehouse, { songs: SAMPLE_SONGS, logs: dir });
+      const lines = (d: string) => readFileSync(day(d), 'utf8').split('\n').length;
+      expect(report.stages[1]).toMatchObject({ files: 3, rows: lines('01') + lines('02') + lines('03') });
+    });
+
+    describe('the edge fixtures', () => {
+      let rejects: Record<string, unknown>[];
+      let songIds: unknown[];
+      let artists: unknown[];
+      beforeAll(async () => {
+        await etl(ctx.warehouse, { songs: edge.songs, logs: edge.logs });
+        rejects = await ctx.warehouse.query('SELECT target_table, source, line, reason FROM etl_rejects');
+        songIds = (await ctx.warehouse.query('SELECT song_id FROM staging_songs')).map((r) => r.song_id);
+        artists = (await ctx.warehouse.query('SELECT artist FROM staging_events')).map((r) => r.artist);
+      });
+      const reasons = () => rejects.map((r) => r.reason);
+
+      it('splits song files by their structure: two objects on a line, a nested object on its own line, a cut-short object before a good one', () => {
+        expect(songIds).toEqual(expect.arrayContaining(['SOEDGE10', 'SOEDGE11', 'SOEDGE12', 'SOEDGE14']));
+        expect(songIds).not.toContain('SOEDGE13');
+        expect(rejects).toContainEqual({ target_table: 'staging_songs', source: path.join(edge.songs, 'A/D/TREDGE11.json'), line: 1, reason: 'invalid JSON' });
+      });
+
+      it('reads gzipped files, by their name or by their bytes', () => {
+        expect(artists).toEqual(expect.arrayContaining(['gzipped', 'gz2', 'gzip named json']));
+        expect(songIds).toContain('SOEDGE20');
+      });
+
+      it('rejects a record with a key twice, and numbers a double cannot hold, with one reason everywhere', () => {
+        expect(reasons()).toEqual(expect.arrayContaining(['duplicate key "userId"', 'duplicate key "extra"']));
+        expect(reasons()).toContain('itemInSession: number beyond the range of a double; location: number beyond the range of a double; registration: number beyond the range of a double');
+      });
+
+      it('makes a record nested thousands deep one reject at most, with file and line', () => {
+        const deep = rejects.filter((r) => String(r.reason).startsWith('artist: expected text, got [[[['));
+        expect(deep).toHaveLength(1);
+        expect(deep[0]!.line).toEqual(expect.any(Number));
+        expect(reasons()).toContain('invalid JSON'); // the lone surrogate deep inside an ignored field
+      });
+    });
+  });
+}

@@ -1,0 +1,84 @@
+/**
+ * Ctrl-C (SIGINT) and SIGTERM stop a run cleanly, on every warehouse that
+ * runs here: the running statement is cancelled, the run's copies dropped,
+ * the lock released before it exits, nothing changed; the process says which stage
+ * it stopped and exits with 128 + the signal's number.
+ */
+import { spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countRows, createTables } from '../src/pipeline/create-tables.js';
+import { etl } from '../src/pipeline/etl.js';
+import { CLI } from './helpers/paths.js';
+import { SAMPLE_LOGS, SAMPLE_SONGS } from './helpers/oracle.js';
+import { testWarehouses, type OpenedTestWarehouse } from './warehouses.js';
+
+const COPIES = 12;
+let tmp: string;
+let logs: string;
+beforeAll(() => {
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'sparkify-signals-'));
+  logs = path.join(tmp, 'log_data');
+  for (let i = 0; i < COPIES; i++) cpSync(SAMPLE_LOGS, path.join(logs, `copy-${String(i).padStart(2, '0')}`), { recursive: true });
+}, 60_000);
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** Runs `sparkify etl` and sends `signal` once the events load has started; resolves with how it ended. */
+function etlAndStop(target: string, env: Record<string, string>, signal: NodeJS.Signals): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, 'etl', '--warehouse', target, '--songs', SAMPLE_SONGS, '--logs', logs, '--verbose'], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, CI: 'true', ...env },
+    });
+    let stderr = '';
+    let sent = false;
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (!sent && stderr.includes('… load staging_events')) {
+        sent = true;
+        setTimeout(() => child.kill(signal), 100);
+      }
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
+}
+
+for (const kind of testWarehouses()) {
+  describe(`${kind.name}: stopping a run`, () => {
+    let ctx: OpenedTestWarehouse;
+    let before: Record<string, number>;
+    beforeAll(async () => {
+      ctx = await kind.open();
+      await createTables(ctx.warehouse);
+      await etl(ctx.warehouse, { songs: SAMPLE_SONGS, logs: SAMPLE_LOGS });
+      before = await countRows(ctx.warehouse);
+      // DuckDB lets one process at a time open its file: the child needs it to itself.
+      if (kind.name === 'duckdb') await ctx.warehouse.close();
+    });
+    afterAll(() => ctx?.cleanup());
+
+    it.each([
+      ['SIGINT', 130],
+      ['SIGTERM', 143],
+    ] as const)('on %s: says so, exits %i, changes nothing, and frees the lock at once', async (signal, code) => {
+      const r = await etlAndStop(ctx.target, ctx.env, signal);
+      expect(r.stderr).toContain(`${signal}: stopping; no table will be changed`);
+      expect(r.stderr).toMatch(/error \[ABORTED\] \(during load staging_events\): Stopped during load staging_events; no table was changed\./);
+      expect(r.code).toBe(code);
+      // The next run gets the lock on its first try (no waiting for a stray session), and finds the tables as they were.
+      const { openWarehouse } = await import('../src/warehouses/open-warehouse.js');
+      const wh = kind.name === 'duckdb' ? await openWarehouse({ kind: 'duckdb', path: ctx.target }) : ctx.warehouse;
+      try {
+        const release = await wh.lock();
+        await release();
+        expect(await countRows(wh)).toEqual(before);
+        const tables = (await wh.query(kind.tablesSql)).map((t) => String(t.name));
+        expect(tables.filter((t) => t.startsWith('_sparkify_next_'))).toEqual([]);
+      } finally {
+        if (wh !== ctx.warehouse) await wh.close();
+      }
+    });
+  });
+}
