@@ -12,11 +12,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SparkifyError } from '../src/errors.js';
 import { createTables } from '../src/pipeline/create-tables.js';
 import { etl } from '../src/pipeline/etl.js';
-import { ALL_TABLES } from '../src/schema/tables.js';
-import type { Warehouse } from '../src/warehouses/warehouse.js';
 import { writeEdgeFixtures, type EdgeFixtures } from './helpers/edge-fixtures.js';
 import { FIXTURES, SAMPLE_LOGS, SAMPLE_SONGS } from './helpers/oracle.js';
-import { dump, testWarehouses, type OpenedTestWarehouse } from './warehouses.js';
+import { dumpAll, failing } from './helpers/faults.js';
+import { testWarehouses, type OpenedTestWarehouse } from './warehouses.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'sparkify-bad-'));
 let edge: EdgeFixtures;
@@ -27,28 +26,6 @@ afterAll(() => {
   rmSync(tmp, { recursive: true, force: true });
   rmSync(edge.dir, { recursive: true, force: true });
 });
-
-async function dumpAll(wh: Warehouse): Promise<Record<string, unknown[][]>> {
-  const out: Record<string, unknown[][]> = {};
-  for (const t of ALL_TABLES) out[t.name] = await dump(wh, t.name, t.columns.map((c) => c.name));
-  return out;
-}
-
-/** The warehouse with every statement that starts with `prefix` failing, to fail a stage on purpose. */
-function failing(wh: Warehouse, prefix: string): Warehouse {
-  return new Proxy(wh, {
-    get(target, prop, receiver) {
-      if (prop === 'execute') {
-        return async (sql: string) => {
-          if (sql.trimStart().startsWith(prefix)) throw new Error(`injected failure: ${prefix}`);
-          return target.execute(sql);
-        };
-      }
-      const v = Reflect.get(target, prop, receiver) as unknown;
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-    },
-  });
-}
 
 for (const kind of testWarehouses()) {
   describe(`${kind.name}: bad input and failed runs`, () => {

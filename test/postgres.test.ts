@@ -324,7 +324,8 @@ describe.skipIf(!enabled)('postgres: concurrent runs', () => {
       localPath: () => undefined,
       close: async () => undefined,
     };
-    const err = await etl(a, { songs: SAMPLE_SONGS, logs }).catch((e: unknown) => e);
+    // Without retries, to see the error itself (retries.test.ts: the same fault, retried).
+    const err = await etl(a, { songs: SAMPLE_SONGS, logs, retries: 0 }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'WAREHOUSE_UNREACHABLE', transient: true, stage: 'load staging_events' });
     // Usually the server's reason arrives before the socket closes; under load the close may win.
     expect((err as Error).message).toMatch(/ended the session: terminating connection due to administrator command|Lost the connection/);

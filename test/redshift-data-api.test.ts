@@ -305,6 +305,31 @@ describe('redshift data api: the warehouse, one session (SDK-level mocks)', () =
     await wh.close();
   });
 
+  it('reconnects (before a retry) by opening a new session, set up as the first', async () => {
+    const api = fakeDataApi();
+    let sessions = 0;
+    mock.on(ExecuteStatementCommand).callsFake(async (input: ExecuteStatementCommandInput) => {
+      const s = { id: `stmt-${api.submitted.length + 1}`, input, polls: 0 };
+      api.submitted.push(s);
+      return { Id: s.id, SessionId: input.SessionId ?? `session-${++sessions}` };
+    });
+    const wh = await open();
+    await wh.reconnect();
+    await wh.execute('SELECT 2');
+    const after = api.submitted.slice(4);
+    expect(after.map((s) => s.input.Sql)).toEqual([
+      "SET timezone TO 'UTC'",
+      'SET extra_float_digits TO 2',
+      "SELECT has_schema_privilege(nspname, 'USAGE') AS usable FROM pg_namespace WHERE nspname = 'sparkify'",
+      'SET search_path TO "sparkify"',
+      'SELECT 2',
+    ]);
+    expect(after[0]!.input).toMatchObject({ ClusterIdentifier: 'dwhcluster', Database: 'dwh', DbUser: 'dwhuser' });
+    expect(after[0]!.input).not.toHaveProperty('SessionId');
+    for (const s of after.slice(1)) expect(s.input.SessionId).toBe('session-2');
+    await wh.close();
+  });
+
   it('ends the session on close (no keep-alive) and is idempotent', async () => {
     const api = fakeDataApi();
     const wh = await open();

@@ -29,10 +29,10 @@ Other warehouses:
   $ sparkify run --warehouse redshift        # [CLUSTER] of dwh.cfg; sources from [S3]
 
 Configuration, later layers winning: dwh.cfg (course layout: [CLUSTER], [IAM_ROLE], [S3], plus
-[WAREHOUSE] TARGET/SCHEMA/MAX_REJECTS), environment (SPARKIFY_WAREHOUSE, SPARKIFY_SONGS,
+[WAREHOUSE] TARGET/SCHEMA/MAX_REJECTS/RETRIES), environment (SPARKIFY_WAREHOUSE, SPARKIFY_SONGS,
 SPARKIFY_LOGS, SPARKIFY_SCHEMA, PG*, DATABASE_URL, AWS_*), then flags.`;
 
-function addCommonOptions(cmd: Command, { sources = true } = {}): Command {
+function addCommonOptions(cmd: Command, { sources = true, writes = sources }: { sources?: boolean; writes?: boolean } = {}): Command {
   cmd
     .option('-c, --config <file>', 'dwh.cfg to read (default: ./dwh.cfg when present)')
     .option('-w, --warehouse <target>', 'a DuckDB file path (default ./sparkify.duckdb), postgres://user@host:port/db, or redshift')
@@ -46,6 +46,7 @@ function addCommonOptions(cmd: Command, { sources = true } = {}): Command {
       .option('--max-rejects <n>', 'fail and roll back a load when more than n records are rejected (default: never)')
       .option('--matched-only', 'keep only plays matched to a song, as the course did');
   }
+  if (writes) cmd.option('--retries <n>', 'start again this many times after a transient fault (connection reset, throttling), with backoff (default 2)');
   return cmd
     .option('--json', 'machine-readable output on stdout')
     .option('-q, --quiet', 'print nothing but errors')
@@ -121,12 +122,12 @@ export async function main(argv: string[], io: CliIO, deps: { cluster?: ClusterC
       );
     }));
 
-  addCommonOptions(program.command('create-tables'), { sources: false })
+  addCommonOptions(program.command('create-tables'), { sources: false, writes: true })
     .description('drop (if present) and create the staging tables, the star schema and etl_rejects')
     .action(action(async (flags, config) => {
       await stoppable((signal) =>
         withWarehouse(io, flags, config, async (wh) => {
-          const info = await createTables(wh, { onEvent: progressPrinter(io, flags), signal });
+          const info = await createTables(wh, { onEvent: progressPrinter(io, flags), signal, retries: config.load.retries });
           if (flags.json) io.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
         }),
       );
@@ -179,6 +180,7 @@ function etlOptions(config: Config, onEvent: ReturnType<typeof progressPrinter>)
     sourceOptions: { s3Endpoint: config.aws.s3Endpoint, s3Region: config.aws.region },
     maxRejects: config.load.maxRejects,
     matchedOnly: config.load.matchedOnly,
+    retries: config.load.retries,
     onEvent,
   };
 }

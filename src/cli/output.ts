@@ -96,6 +96,10 @@ export function progressPrinter(io: CliIO, flags: OutputFlags): (e: PipelineEven
     } else if (e.type === 'warning') {
       clear();
       io.stderr.write(`⚠ ${printable(e.message)}\n`);
+    } else if (e.type === 'retry') {
+      clear();
+      const where = e.stage ? ` during ${e.stage}` : '';
+      io.stderr.write(`↻ ${printable(`${e.code}${where}: ${e.message}`)}\n  starting again in ${secs(e.delaySeconds)} (attempt ${e.attempt} of ${e.attempts}); no table was changed\n`);
     }
   };
 }

@@ -29,6 +29,8 @@ export interface Config {
     maxRejects?: number;
     /** Keep only plays matched to a song (the course's behaviour). */
     matchedOnly: boolean;
+    /** How often a run that met a transient fault starts again; undefined = the default (2). */
+    retries?: number;
   };
 }
 
@@ -43,6 +45,7 @@ export interface ConfigFlags {
   region?: string;
   maxRejects?: string | number;
   matchedOnly?: boolean;
+  retries?: string | number;
 }
 
 export interface LoadConfigOptions {
@@ -94,6 +97,12 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadConfigResult {
     maxRejects = wholeNumber(maxRejectsRaw.value, 0, Number.MAX_SAFE_INTEGER);
     if (maxRejects === undefined) issues.push({ where: maxRejectsRaw.where, message: `"${maxRejectsRaw.value}" is not a whole number of rejected records (0 or more)` });
   }
+  const retriesRaw = pick(fromFlag('retries', flags.retries), fromEnv('SPARKIFY_RETRIES'), fromFile('WAREHOUSE', 'RETRIES'));
+  let retries: number | undefined;
+  if (retriesRaw) {
+    retries = wholeNumber(retriesRaw.value, 0, 10);
+    if (retries === undefined) issues.push({ where: retriesRaw.where, message: `"${retriesRaw.value}" is not a number of retries from 0 to 10` });
+  }
   const matchedOnlyRaw = pick(fromEnv('SPARKIFY_MATCHED_ONLY'), fromFile('WAREHOUSE', 'MATCHED_ONLY'));
   let matchedOnly = flags.matchedOnly ?? false;
   if (!flags.matchedOnly && matchedOnlyRaw) {
@@ -131,7 +140,7 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadConfigResult {
       songs,
       logs,
       aws: definedOnly({ region, s3Endpoint: s3Endpoint?.value }),
-      load: { maxRejects, matchedOnly },
+      load: { maxRejects, matchedOnly, retries },
     },
   };
 }

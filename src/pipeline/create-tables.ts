@@ -2,6 +2,7 @@ import { createTableSql, dropTableSql, nextName } from '../schema/ddl.js';
 import { ALL_TABLES } from '../schema/tables.js';
 import type { Warehouse } from '../warehouses/warehouse.js';
 import type { PipelineOptions, StageInfo } from './report.js';
+import { withRetries, type RetryOptions } from './retry.js';
 import { assertTablesExist, cancelOnAbort, countTables, stage, withLock } from './stage.js';
 
 /**
@@ -10,8 +11,8 @@ import { assertTablesExist, cancelOnAbort, countTables, stage, withLock } from '
  * @example
  *   await createTables(await openWarehouse({ kind: 'duckdb', path: 'sparkify.duckdb' }));
  */
-export async function createTables(wh: Warehouse, options: PipelineOptions = {}): Promise<StageInfo> {
-  return withLock(wh, () =>
+export async function createTables(wh: Warehouse, options: PipelineOptions & RetryOptions = {}): Promise<StageInfo> {
+  return withRetries(wh, options, [], () => withLock(wh, () =>
     cancelOnAbort(wh, options.signal, () => stage('create-tables', options, async () => {
       await wh.transaction(async () => {
         for (const table of [...ALL_TABLES].reverse()) {
@@ -22,7 +23,7 @@ export async function createTables(wh: Warehouse, options: PipelineOptions = {})
       });
       return { rows: 0, tables: Object.fromEntries(ALL_TABLES.map((t) => [t.name, 0])) };
     })),
-  );
+  ));
 }
 
 /**

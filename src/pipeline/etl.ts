@@ -6,9 +6,10 @@ import { openSource } from '../sources/open-source.js';
 import type { RecordFormat } from '../sources/records.js';
 import type { Source, SourceFile, SourceOptions } from '../sources/source.js';
 import type { StagingInput, Warehouse } from '../warehouses/warehouse.js';
-import type { EtlReport, PipelineOptions, StageInfo, StageName } from './report.js';
+import type { EtlReport, PipelineOptions, RetryInfo, StageInfo, StageName } from './report.js';
 import { countRows } from './create-tables.js';
 import { createCopies, dropCopies, publish } from './publish.js';
+import { withRetries, type RetryOptions } from './retry.js';
 import { assertTablesExist, cancelOnAbort, countTables, stage, withLock } from './stage.js';
 
 /**
@@ -19,7 +20,7 @@ import { assertTablesExist, cancelOnAbort, countTables, stage, withLock } from '
  * did; progress goes through `onEvent`, never printed here.
  */
 
-export interface EtlOptions extends PipelineOptions {
+export interface EtlOptions extends PipelineOptions, RetryOptions {
   /** Song files: a local folder or `s3://bucket/prefix`, or a Source (left open). */
   songs: string | Source;
   /** Event log files: a local folder or `s3://bucket/prefix`, or a Source (left open). */
@@ -72,7 +73,8 @@ export async function etl(wh: Warehouse, options: EtlOptions): Promise<EtlReport
     const logs = await list(stagingEvents, await open(options.logs), 'ndjson');
     const issues = [songs, logs].flatMap((l) => wh.sourceIssues(l.table, l.source));
     if (issues.length > 0) throw new ConfigError(issues);
-    return await withLock(wh, () => cancelOnAbort(wh, options.signal, async () => {
+    const retries: RetryInfo[] = [];
+    return await withRetries(wh, options, retries, () => withLock(wh, () => cancelOnAbort(wh, options.signal, async () => {
       if (!options.replaceTables) await assertTablesExist(wh);
       const stages: StageInfo[] = [];
       const warnings: string[] = [];
@@ -100,9 +102,10 @@ export async function etl(wh: Warehouse, options: EtlOptions): Promise<EtlReport
         counts,
         rejected: stages.reduce((n, s) => n + (s.rejected ?? 0), 0),
         warnings,
+        retries,
         seconds: (performance.now() - started) / 1000,
       };
-    }));
+    })));
   } finally {
     await Promise.all(opened.map((s) => s.close()));
   }

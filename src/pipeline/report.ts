@@ -26,7 +26,22 @@ export type PipelineEvent =
   | { type: 'progress'; stage: StageName; records: number; bytes: number; files: number; totalFiles: number }
   | { type: 'stage-end'; info: StageInfo }
   /** Something the user should look at; the run goes on. */
-  | { type: 'warning'; stage: StageName; message: string };
+  | { type: 'warning'; stage: StageName; message: string }
+  /** A transient fault ended an attempt; the run starts again after a pause (retry.ts). */
+  | ({ type: 'retry' } & RetryInfo);
+
+/** One retry of a run after a transient fault. */
+export interface RetryInfo {
+  /** The attempt about to start (2 for the first retry), of `attempts` at most. */
+  attempt: number;
+  attempts: number;
+  /** The pause before it. */
+  delaySeconds: number;
+  /** The fault that ended the previous attempt. */
+  code: string;
+  message: string;
+  stage?: string;
+}
 
 export interface PipelineOptions {
   onEvent?: (event: PipelineEvent) => void;
@@ -47,5 +62,7 @@ export interface EtlReport {
   rejected: number;
   /** What the run warned about (also sent as `warning` events). */
   warnings: string[];
+  /** Transient faults the run recovered from by starting again (also sent as `retry` events). */
+  retries: RetryInfo[];
   seconds: number;
 }

@@ -45,6 +45,13 @@ export interface Warehouse {
    * then fails, and the pipeline cleans up. Best effort; never throws.
    */
   cancel(): Promise<void>;
+  /**
+   * Replaces a connection lost to a transient fault (a reset, a server
+   * restart, an ended Data API session) with a new one, set up as the first
+   * was. The pipeline calls it before it retries a run; an embedded warehouse
+   * has nothing to do.
+   */
+  reconnect(): Promise<void>;
   /** Idempotent. */
   close(): Promise<void>;
 }

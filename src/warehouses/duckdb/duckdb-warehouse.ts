@@ -118,6 +118,10 @@ export class DuckDBWarehouse implements Warehouse {
     if (!this.closed) this.conn.interrupt();
   }
 
+  async reconnect(): Promise<void> {
+    // Embedded: there is no connection to lose.
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -25,6 +25,8 @@ interface DriverError {
   message?: string;
   code?: string;
   table?: string;
+  /** The server's DETAIL (Redshift puts "Serializable isolation violation on table …" there, after ERROR: 1023). */
+  detail?: string;
 }
 
 /** Classifies an error met while connecting or setting up the session. */
@@ -104,8 +106,10 @@ export function classifyPgError(err: unknown, where: PgWhere, sql?: string): Spa
       hint: 'The server is starting, shutting down or full of connections; wait a moment and run the command again.',
     });
   }
-  const transient = code === '40001' || code === '40P01' || code === '55P03';
-  return new SparkifyError('WAREHOUSE_QUERY_FAILED', `${where.product}: ${message}`, {
+  // Redshift reports a serialization failure as ERROR 1023 (SQLSTATE XX000) and says so in DETAIL; its documentation's advice is to retry.
+  const serializable = /serializable isolation violation/i.test(`${e.message ?? ''} ${e.detail ?? ''}`);
+  const transient = code === '40001' || code === '40P01' || code === '55P03' || serializable;
+  return new SparkifyError('WAREHOUSE_QUERY_FAILED', `${where.product}: ${serializable && !/serializable/i.test(message) ? `${message}: ${firstLine(e.detail)}` : message}`, {
     cause: err,
     sql,
     transient,

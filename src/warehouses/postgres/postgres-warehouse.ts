@@ -48,19 +48,23 @@ export class PostgresWarehouse implements Warehouse {
   /** Set when the socket dies; every later call fails with it. */
   private lost: Error | undefined;
 
+  /**
+   * @param connect opens a new client like the first (for `reconnect`).
+   */
   protected constructor(
-    protected readonly client: pg.Client,
+    protected client: pg.Client,
     protected readonly where: PgWhere & { schema: string },
     readonly description: string,
+    private readonly connect: () => Promise<pg.Client>,
   ) {
-    client.on('error', (err) => (this.lost ??= err));
+    this.watch(client);
   }
 
   /** Connects and sets up the session; the schema (`target.schema`) is created when missing. */
   static async open(target: Pick<PostgresTarget, 'connection' | 'schema'>, options: PostgresOptions = {}): Promise<PostgresWarehouse> {
     const where = { product: 'PostgreSQL', ...pick(target.connection), schema: target.schema };
-    const client = await connectPostgres(target.connection, where, options.connectTimeoutMs);
-    return PostgresWarehouse.ready(new PostgresWarehouse(client, where, describeConnection(where.product, where, where.schema)));
+    const connect = () => connectPostgres(target.connection, where, options.connectTimeoutMs);
+    return PostgresWarehouse.ready(new PostgresWarehouse(await connect(), where, describeConnection(where.product, where, where.schema), connect));
   }
 
   /** Sets up a new warehouse's session; closes it when that fails. Subclasses open through this too. */
@@ -164,10 +168,32 @@ export class PostgresWarehouse implements Warehouse {
     }
   }
 
+  /** A new connection and session; the old one is ended (its server process rolls back what it held). */
+  async reconnect(): Promise<void> {
+    if (this.closed) throw new SparkifyError('INTERNAL', `The warehouse ${this.description} is closed.`);
+    const old = this.client;
+    const oldPid = (old as unknown as { processID?: number }).processID;
+    this.client = await this.connect();
+    this.lost = undefined;
+    this.watch(this.client);
+    void old.end().catch(() => undefined);
+    // The old server process may outlive its socket for a while (a network fault), holding the
+    // lock and its transaction: end it now, as its user may (best effort; it is gone already after a restart).
+    if (oldPid !== undefined) await this.client.query(`SELECT pg_terminate_backend(${Number(oldPid)})`).catch(() => undefined);
+    await this.setUpSession();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await this.client.end().catch(() => undefined);
+  }
+
+  /** Remembers the first error of `client`'s socket: every later call fails with it. */
+  private watch(client: pg.Client): void {
+    client.on('error', (err) => {
+      if (client === this.client) this.lost ??= err;
+    });
   }
 
   /** Runs SQL (one or more statements), classifying any failure. */

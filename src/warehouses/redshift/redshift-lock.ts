@@ -34,6 +34,13 @@ export interface TableLockOptions {
 type LockSql = Pick<Warehouse, 'execute' | 'query' | 'transaction' | 'dialect'>;
 
 /**
+ * Locks this process took and could not release (the connection died under
+ * them). A retry of the same run, on a new connection, clears them rather
+ * than find itself locked out by its own first attempt.
+ */
+const unreleased = new Set<string>();
+
+/**
  * Takes the lock or throws WAREHOUSE_LOCKED; returns an idempotent release.
  *
  * @example
@@ -52,6 +59,7 @@ export async function acquireTableLock(db: LockSql, options: TableLockOptions): 
   await db.transaction(async () => {
     await db.execute(`LOCK ${LOCK_TABLE}`);
     await db.execute(`DELETE FROM ${LOCK_TABLE} WHERE expires_at < ${at(now)}`);
+    if (unreleased.size > 0) await db.execute(`DELETE FROM ${LOCK_TABLE} WHERE token IN (${[...unreleased].map(q).join(', ')})`);
     const [held] = await db.query<{ holder: string; acquired_at: string; expires_at: string }>(
       `SELECT holder, acquired_at, expires_at FROM ${LOCK_TABLE} ORDER BY acquired_at LIMIT 1`,
     );
@@ -68,11 +76,12 @@ export async function acquireTableLock(db: LockSql, options: TableLockOptions): 
       `INSERT INTO ${LOCK_TABLE} (token, holder, acquired_at, expires_at) VALUES (${q(token)}, ${q(holder)}, ${at(now)}, ${at(now + (options.leaseMs ?? DEFAULT_LEASE_MS))})`,
     );
   });
+  unreleased.clear();
   let released = false;
   return async () => {
     if (released) return;
     released = true;
-    // Best effort: if the connection is gone, the lease lapses on its own.
-    await db.execute(`DELETE FROM ${LOCK_TABLE} WHERE token = ${q(token)}`).catch(() => undefined);
+    // Best effort: if the connection is gone, this process's next lock clears it, or the lease lapses.
+    await db.execute(`DELETE FROM ${LOCK_TABLE} WHERE token = ${q(token)}`).catch(() => unreleased.add(token));
   };
 }

@@ -45,7 +45,7 @@ export class RedshiftWarehouse extends PostgresWarehouse {
     private readonly target: RedshiftTarget,
     private readonly options: RedshiftOptions,
   ) {
-    super(client, where, describeRedshift(target));
+    super(client, where, describeRedshift(target), () => connectPostgres(target.connection, where, options.connectTimeoutMs));
   }
 
   /**

@@ -110,6 +110,14 @@ export class DataApiSession {
     if (id) await quietly(() => this.client.send(new CancelStatementCommand({ Id: id })));
   }
 
+  /**
+   * Forgets the session (it ended, or its state is unknown after a fault): the
+   * next statement opens a new one. The old one, if alive, ends on its keep-alive.
+   */
+  reset(): void {
+    this.sessionId = undefined;
+  }
+
   /** Ends the session early (a last statement with no keep-alive) and frees the client. Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;

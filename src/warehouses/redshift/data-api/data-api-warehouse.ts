@@ -87,6 +87,11 @@ export class RedshiftDataApiWarehouse implements Warehouse {
     return this.session.cancel();
   }
 
+  async reconnect(): Promise<void> {
+    this.session.reset();
+    await setUpRedshiftSession(this, this.target.schema, `Redshift ${this.session.where.target}`);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

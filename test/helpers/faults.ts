@@ -1,0 +1,60 @@
+/**
+ * Whole-warehouse snapshots and injected faults, for tests of failed and
+ * retried runs: a run that fails must leave every table as `dumpAll` saw it
+ * before, and one that recovers must end as a clean run.
+ */
+import { ALL_TABLES } from '../../src/schema/tables.js';
+import type { Warehouse } from '../../src/warehouses/warehouse.js';
+import { dump } from '../warehouses.js';
+
+/** Every row of every table, sorted. */
+export async function dumpAll(wh: Warehouse): Promise<Record<string, unknown[][]>> {
+  const out: Record<string, unknown[][]> = {};
+  for (const t of ALL_TABLES) out[t.name] = await dump(wh, t.name, t.columns.map((c) => c.name));
+  return out;
+}
+
+export interface Faulty {
+  warehouse: Warehouse;
+  /** How often `reconnect` was called. */
+  reconnects: number;
+  /** How often a fault was thrown. */
+  thrown: number;
+}
+
+/**
+ * The warehouse with `fault(sql)` asked before every `execute`: an error it
+ * returns is thrown instead of running the statement. Everything else is the
+ * real warehouse; `reconnect` calls are counted.
+ */
+export function withFaults(wh: Warehouse, fault: (sql: string) => Error | undefined): Faulty {
+  const state: Faulty = { warehouse: wh, reconnects: 0, thrown: 0 };
+  state.warehouse = new Proxy(wh, {
+    get(target, prop, receiver) {
+      if (prop === 'execute') {
+        return async (sql: string) => {
+          const err = fault(sql);
+          if (err) {
+            state.thrown++;
+            throw err;
+          }
+          return target.execute(sql);
+        };
+      }
+      if (prop === 'reconnect') {
+        return async () => {
+          state.reconnects++;
+          return target.reconnect();
+        };
+      }
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+  return state;
+}
+
+/** A fault on every statement that starts with `prefix`. */
+export function failing(wh: Warehouse, prefix: string): Warehouse {
+  return withFaults(wh, (sql) => (sql.trimStart().startsWith(prefix) ? new Error(`injected failure: ${prefix}`) : undefined)).warehouse;
+}
