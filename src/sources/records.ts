@@ -92,7 +92,8 @@ type Emit = (file: number, line: number, text: string) => void;
 class Splitter {
   private file = 0;
   private lineNo = 0;
-  private rest: Buffer | undefined;
+  /** The start of a line not yet ended, in pieces (joined once its newline comes: a long line costs no quadratic copying). */
+  private rest: Buffer[] = [];
   private atStart = true;
   /** Whether the record being emitted held bytes that are not UTF-8 (it is counted, then this is reset). */
   invalidUtf8 = false;
@@ -107,37 +108,49 @@ class Splitter {
   startFile(file: number): void {
     this.file = file;
     this.lineNo = 0;
-    this.rest = undefined;
+    this.rest = [];
     this.atStart = true;
     this.json = this.format === 'json' ? new JsonRecords((line, text) => this.emit(file, line, text)) : undefined;
   }
 
   push(chunk: Uint8Array): void {
     if (chunk.length === 0) return;
-    const piece = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    const data = this.rest ? Buffer.concat([this.rest, piece]) : piece;
-    this.rest = undefined;
-    let from = 0;
+    let data = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     if (this.atStart) {
+      if (this.rest.length > 0) data = Buffer.concat([...this.rest, data]);
+      this.rest = [];
       if (data.length < 3 && BOM_BYTES.subarray(0, data.length).equals(data)) {
-        this.rest = data; // perhaps the start of a byte order mark: wait for more
+        this.rest = [data]; // perhaps the start of a byte order mark: wait for more
         return;
       }
       this.atStart = false;
-      if (data[0] === 0xef && data[1] === 0xbb && data[2] === 0xbf) from = 3;
+      if (data[0] === 0xef && data[1] === 0xbb && data[2] === 0xbf) data = data.subarray(3);
     }
-    let nl: number;
-    while ((nl = data.indexOf(10, from)) !== -1) {
+    let from = 0;
+    let nl = data.indexOf(10);
+    if (nl === -1) {
+      if (data.length > 0) this.rest.push(data);
+      return;
+    }
+    if (this.rest.length > 0) {
+      const line = Buffer.concat([...this.rest, data.subarray(0, nl)]);
+      this.rest = [];
+      this.lineAt(line, 0, line.length);
+      from = nl + 1;
+      nl = data.indexOf(10, from);
+    }
+    while (nl !== -1) {
       this.lineAt(data, from, nl);
       from = nl + 1;
+      nl = data.indexOf(10, from);
     }
-    if (from < data.length) this.rest = data.subarray(from);
+    if (from < data.length) this.rest.push(data.subarray(from));
   }
 
   endFile(): void {
-    const rest = this.rest;
-    this.rest = undefined;
-    if (rest && rest.length > 0) this.lineAt(rest, 0, rest.length);
+    const rest = this.rest.length === 1 ? this.rest[0]! : Buffer.concat(this.rest);
+    this.rest = [];
+    if (rest.length > 0) this.lineAt(rest, 0, rest.length);
     this.json?.end();
   }
 

@@ -1,12 +1,24 @@
 import type { DuckDBAppender, DuckDBConnection, DuckDBType, DuckDBValue } from '@duckdb/node-api';
 import type { Table } from '../../schema/tables.js';
-import { readRecords } from '../../sources/records.js';
+import { coerceRecord, rejectRawText } from '../../schema/coerce.js';
+import { baseDialect } from '../../schema/dialect.js';
+import { readRecords, type RecordBatch } from '../../sources/records.js';
 import type { Source, SourceFile } from '../../sources/source.js';
 import type { Row, StagingInput } from '../warehouse.js';
 import { duckdb } from './duckdb-api.js';
 import { duckdbStagingSql, type DuckDBStagingOptions, type DuckDBStagingSql, type StagingTargets } from './duckdb-staging-sql.js';
 
 const VECTOR_SIZE = 2048;
+
+/**
+ * Records longer than this (in UTF-16 units) are checked in Node by the
+ * reference rules (coerce.ts) instead of DuckDB's SQL: a huge record with
+ * millions of keys or brackets makes DuckDB's JSON functions allocate far
+ * beyond the memory limit, where JSON.parse copes. A rejected one is kept
+ * with its reason; a good one goes on as its coerced values only, a small
+ * JSON object the SQL types to the same values. Real records are < 2 KB.
+ */
+const HUGE_RECORD = 1 << 20;
 
 /** What the loaders need of a DuckDB warehouse. */
 export interface DuckDBSession {
@@ -51,7 +63,8 @@ export async function loadExact(
   options: ExactOptions & { onRecords?: (records: number) => void; signal?: AbortSignal },
 ): Promise<ExactResult> {
   await db.execute(`CREATE OR REPLACE TEMP TABLE _files (file INTEGER, uri VARCHAR);
-    CREATE OR REPLACE TEMP TABLE _raw (file INTEGER, line BIGINT, raw VARCHAR)`);
+    CREATE OR REPLACE TEMP TABLE _raw (file INTEGER, line BIGINT, raw VARCHAR);
+    CREATE OR REPLACE TEMP TABLE _huge_rejects (file INTEGER, line BIGINT, reason VARCHAR, raw VARCHAR)`);
   const filesAppender = await db.conn.createAppender('_files', 'main', 'temp');
   appendColumns(filesAppender, [duckdb.INTEGER, duckdb.VARCHAR], [files.map((_, i) => i), files.map((f) => f.uri)]);
   filesAppender.closeSync();
@@ -78,6 +91,7 @@ export async function loadExact(
     for await (const batch of readRecords(source, files, format)) {
       options.signal?.throwIfAborted();
       result.invalidUtf8 += batch.invalidUtf8;
+      result.rejected += await checkHuge(db, table, into, batch);
       if (batch.text.length > 0) {
         appendColumns(appender, [duckdb.INTEGER, duckdb.BIGINT, duckdb.VARCHAR], [batch.file, batch.line.map(BigInt), batch.text]);
         n += batch.text.length;
@@ -90,9 +104,41 @@ export async function loadExact(
     }
     await flush();
   } finally {
-    await db.conn.run(`DROP TABLE IF EXISTS _raw; DROP TABLE IF EXISTS _files; ${sql.cleanup}`).catch(() => undefined);
+    await db.conn.run(`DROP TABLE IF EXISTS _raw; DROP TABLE IF EXISTS _files; DROP TABLE IF EXISTS _huge_rejects; ${sql.cleanup}`).catch(() => undefined);
   }
   return result;
+}
+
+/**
+ * Checks the batch's huge records in Node (see HUGE_RECORD): a rejected one
+ * goes straight to the rejects and leaves the batch; a good one is replaced
+ * by its coerced values. Returns how many were rejected.
+ */
+async function checkHuge(db: DuckDBSession, table: Table, into: StagingTargets, batch: RecordBatch): Promise<number> {
+  let rejected = 0;
+  for (let i = batch.text.length - 1; i >= 0; i--) {
+    const text = batch.text[i]!;
+    if (text.length <= HUGE_RECORD) continue;
+    const r = coerceRecord(table, text);
+    if (r.ok) {
+      const fields = table.columns.flatMap((c, k) => (r.values[k] === null ? [] : [[c.name, r.values[k]] as const]));
+      batch.text[i] = JSON.stringify(Object.fromEntries(fields));
+      continue;
+    }
+    const appender = await db.conn.createAppender('_huge_rejects', 'main', 'temp');
+    appendColumns(appender, [duckdb.INTEGER, duckdb.BIGINT, duckdb.VARCHAR, duckdb.VARCHAR], [[batch.file[i]!], [BigInt(batch.line[i]!)], [r.reason], [rejectRawText(text)]]);
+    appender.closeSync();
+    batch.file.splice(i, 1);
+    batch.line.splice(i, 1);
+    batch.text.splice(i, 1);
+    rejected++;
+  }
+  if (rejected > 0) {
+    await db.execute(`INSERT INTO ${into.rejects} (target_table, source, line, reason, raw)
+      SELECT ${baseDialect.quoteString(table.name)}, f.uri, t.line, t.reason, t.raw FROM _huge_rejects t JOIN _files f USING (file) ORDER BY t.file, t.line;
+      DELETE FROM _huge_rejects`);
+  }
+  return rejected;
 }
 
 /** Appends column arrays in data chunks of at most DuckDB's vector size. */
