@@ -10,22 +10,28 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTables } from '../src/pipeline/create-tables.js';
 import { etl } from '../src/pipeline/etl.js';
 import { ALL_TABLES } from '../src/schema/tables.js';
-import { writeEdgeFixtures, writeStrayCarriageReturnLogs, type EdgeFixtures } from './helpers/edge-fixtures.js';
+import { writeEdgeFixtures, writeGeneratedFixtures, writeStrayCarriageReturnLogs, type EdgeFixtures } from './helpers/edge-fixtures.js';
 import { FIXTURES, SAMPLE_LOGS, SAMPLE_SONGS } from './helpers/oracle.js';
 import { dump, testWarehouses, type OpenedTestWarehouse } from './warehouses.js';
 
 type Tables = Record<string, unknown[][]>;
 
 let edge: EdgeFixtures;
+let generated: EdgeFixtures;
 beforeAll(() => {
   edge = writeEdgeFixtures();
+  generated = writeGeneratedFixtures();
 });
-afterAll(() => rmSync(edge.dir, { recursive: true, force: true }));
+afterAll(() => {
+  rmSync(edge.dir, { recursive: true, force: true });
+  rmSync(generated.dir, { recursive: true, force: true });
+});
 
 const INPUTS: { name: string; songs: () => string; logs: () => string }[] = [
   { name: 'the real sample', songs: () => SAMPLE_SONGS, logs: () => SAMPLE_LOGS },
   { name: 'the odd and malformed fixtures', songs: () => path.join(FIXTURES, 'odd-songs'), logs: () => path.join(FIXTURES, 'bad-logs') },
   { name: 'values at the edges of the coercion rules', songs: () => edge.songs, logs: () => edge.logs },
+  { name: 'generated records (fast-check, fixed seed)', songs: () => generated.songs, logs: () => generated.logs },
 ];
 
 const kinds = testWarehouses();
@@ -80,15 +86,17 @@ describe.skipIf(kinds.length < 2)(`equivalence: ${kinds.map((k) => k.name).join(
           const reasons = t.etl_rejects!.map((r) => r[3] as string);
           expect(reasons).toContain('artist: text contains a NUL character (U+0000), which PostgreSQL cannot store');
           expect(reasons).toContain('ts: expected integer, got 9007199254740992');
-          // A lone surrogate (flat and 2000 deep), an event cut short, a NUL byte, a song object cut short.
-          expect(reasons.filter((r) => r === 'invalid JSON')).toHaveLength(5);
+          // A lone surrogate (flat and 2000 deep), an event cut short, a NUL byte, a song object cut short;
+          // bare NaN, bare -Infinity and inf, a trailing comma inside a loaded field (DuckDB's parser takes all three).
+          expect(reasons.filter((r) => r === 'invalid JSON')).toHaveLength(8);
           expect(reasons).toContain('duplicate key "userId"');
           expect(reasons).toContain('duplicate key "extra"');
           expect(reasons).toContain('length: number beyond the range of a double');
           expect(reasons).toContain(
             'itemInSession: number beyond the range of a double; location: number beyond the range of a double; registration: number beyond the range of a double',
           );
-          expect(reasons.find((r) => r.startsWith('artist: expected text, got [[[['))).toBeDefined();
+          expect(reasons).toContain('artist: expected text, got an array'); // 5,000 deep
+          expect(t.staging_events!.map((r) => r[col('staging_events', 'song')])).toContain('Infinity'); // a string, so fine
           const artists = t.staging_events!.map((r) => r[col('staging_events', 'artist')]);
           expect(artists).toEqual(expect.arrayContaining(['gzipped', 'gz2', 'gzip named json']));
           const songIds = t.staging_songs!.map((r) => r[col('staging_songs', 'song_id')]);

@@ -138,43 +138,32 @@ function coerceField(column: Column, value: unknown): string | number | null | R
     case 'timestamp':
       break;
   }
-  return new Rejected(badValueReason(column, jsonPrefix(value, 2 * REASON_VALUE_LIMIT)));
+  return new Rejected(badValueReason(column, shownValue(value)));
 }
 
 /**
- * The start of `JSON.stringify(value)`, at least `limit` UTF-16 units of it
- * when it is that long, without recursion: a value nested thousands deep is
- * a reason to reject a record, never a stack overflow.
+ * How a rejected value is shown in its reason, the same in every warehouse
+ * (DuckDB's SQL builds the same text, duckdb-staging-sql.ts): a string as
+ * JSON (control characters as `\u00XX`, upper-case hex, as DuckDB writes
+ * them), a number as `reasonNumber` writes it, `true`/`false`, and an array
+ * or object by its kind only (its text is in the reject's raw column).
  */
-export function jsonPrefix(value: unknown, limit: number): string {
-  let out = '';
-  const stack: { close: string; items: [string | undefined, unknown][]; i: number }[] = [];
-  let next: unknown = value;
-  let pending = true;
-  while (out.length < limit) {
-    if (pending) {
-      pending = false;
-      if (next !== null && typeof next === 'object') {
-        const isArray = Array.isArray(next);
-        out += isArray ? '[' : '{';
-        const items: [string | undefined, unknown][] = isArray ? (next as unknown[]).map((x) => [undefined, x]) : Object.entries(next);
-        stack.push({ close: isArray ? ']' : '}', items, i: 0 });
-      } else out += JSON.stringify(next) ?? 'null';
-    }
-    const top = stack.at(-1);
-    if (!top) break;
-    if (top.i >= top.items.length) {
-      out += top.close;
-      stack.pop();
-      continue;
-    }
-    const [key, item] = top.items[top.i]!;
-    out += (top.i > 0 ? ',' : '') + (key === undefined ? '' : `${JSON.stringify(key)}:`);
-    top.i++;
-    next = item;
-    pending = true;
-  }
-  return out;
+export function shownValue(value: unknown): string {
+  if (Array.isArray(value)) return 'an array';
+  if (value !== null && typeof value === 'object') return 'an object';
+  if (typeof value === 'number') return reasonNumber(value);
+  if (typeof value === 'string') return jsonString(value);
+  return String(value);
+}
+
+/** A number in a reason: integral values below 1e21 as all their digits, others as `doubleText`. */
+export function reasonNumber(n: number): string {
+  return Number.isInteger(n) && Math.abs(n) < 1e21 ? BigInt(n).toString() : doubleText(n);
+}
+
+/** A string as JSON, with `\u00XX` escapes in upper-case hex. */
+function jsonString(s: string): string {
+  return JSON.stringify(s).replace(/\\\\|\\u00([0-9a-f]{2})/g, (m: string, hex: string | undefined) => (hex ? `\\u00${hex.toUpperCase()}` : m));
 }
 
 /**

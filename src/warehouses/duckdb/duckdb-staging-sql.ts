@@ -50,7 +50,7 @@ export function duckdbStagingSql(table: Table, into: StagingTargets, raw: string
   const slow = `
 CREATE OR REPLACE TEMP TABLE _slow AS
 WITH parsed AS (
-  SELECT file, line, raw, json_valid(raw) AS valid,
+  SELECT file, line, raw, json_valid(raw) AND NOT ${lenientJsonSql('raw')} AS valid,
          CASE WHEN json_valid(raw) AND json_type(raw) = 'OBJECT' THEN json_extract(raw, [${paths}]) END AS j
   FROM _fast WHERE NOT clean AND raw IS NOT NULL
 ), fields AS (
@@ -111,8 +111,10 @@ export function typedFields(table: Table, field: (c: Column) => string): { value
         // when it starts below '-', with a letter, or above '{'; between '-' and '9' only when it is not
         // a number that numberText would write otherwise; '[' and '{' never.
         const numberLike = `NOT regexp_full_match(${t}, '${NUMBER_TEXT_SQL}') OR regexp_full_match(${t}, '${PLAIN_INTEGER_SQL}')`;
+        // What DuckDB reads as text from NaN or Infinity written bare (a JSON string spelled so is not clean either: the full rules tell them apart).
+        const nonFinite = `(strlen(${t}) <= 9 AND lower(${t}) IN (${NON_FINITE_SPELLINGS}))`;
         checks.push(
-          `(${t} IS NULL OR ${t} < '-' OR (${t} >= ':' AND ${t} < '[') OR (${t} >= '\\' AND ${t} < '{') OR ${t} >= '|' OR (${t} < ':' AND (${numberLike})))`,
+          `(${t} IS NULL OR ((${t} < '-' OR (${t} >= ':' AND ${t} < '[') OR (${t} >= '\\' AND ${t} < '{') OR ${t} >= '|' OR (${t} < ':' AND (${numberLike}))) AND NOT ${nonFinite}))`,
         );
         texts.push(t);
         return t;
@@ -150,7 +152,7 @@ function fastPathSql(table: Table, raw: string, enabled: boolean): string {
   const typed = typedFields(table, (c) => `s.${baseDialect.quoteIdent(c.name)}`);
   // json_transform keeps the first of duplicate keys; such a record is rejected by the full rules.
   const unique = `len(try(json_keys(raw))) = len(list_distinct(try(json_keys(raw))))`;
-  const clean = enabled ? `(s IS NOT NULL AND starts_with(ltrim(raw), '{') AND ${typed.clean} AND ${unique})` : 'false';
+  const clean = enabled ? `(s IS NOT NULL AND starts_with(ltrim(raw), '{') AND ${typed.clean} AND ${unique} AND NOT ${lenientJsonSql('raw')})` : 'false';
   const values = typed.values;
   // The raw text is kept only for records that need the full rules.
   return `
@@ -161,6 +163,22 @@ FROM (
          COALESCE(${clean}, false) AS clean
   FROM (SELECT file, line, raw, try(json_transform(raw, ${q(struct)})) AS s FROM ${raw} r) p
 ) t`;
+}
+
+/** How DuckDB's JSON parser may spell NaN and Infinity when a source writes them bare (it accepts any case and a sign). */
+const NON_FINITE_SPELLINGS = ['nan', 'inf', 'infinity'].flatMap((w) => [w, `-${w}`, `+${w}`]).map((w) => `'${w}'`).join(', ');
+
+/**
+ * True when `x` (a record's raw text) uses what DuckDB's JSON parser accepts
+ * and JSON does not: a trailing comma before `]` or `}`, or NaN or Infinity
+ * written bare (JSON.parse, PostgreSQL and the rules reject both). Cheap
+ * filters first; the exact test skips over strings.
+ */
+export function lenientJsonSql(x: string): string {
+  const string = `"(?:[^"\\\\]|\\\\.)*"`;
+  const trailing = `,[ \\t\\n\\r]*[\\]}]`;
+  const bare = `[:,\\[][ \\t\\n\\r]*[-+]?(?i:nan|inf)`;
+  return `((regexp_matches(${x}, '${trailing}') OR regexp_matches(${x}, '(?i)nan|inf')) AND regexp_matches(${x}, '^(?:${string}|[^"])*?(?:${trailing}|${bare})'))`;
 }
 
 /** 2^53 − 1: the largest integer a JSON parser (and the JS rules) keep exactly. */
@@ -205,6 +223,13 @@ function valueSql(c: Column, x: string): string {
 }
 
 /** A reason when the value is present but could not be coerced, or is required and missing. */
+/** `shownValue` of coerce.ts in SQL: how a rejected JSON value `x` is shown in its reason. */
+function shownSql(x: string): string {
+  const d = `TRY_CAST(${x} AS DOUBLE)`;
+  const number = `CASE WHEN ${d} = trunc(${d}) AND abs(${d}) < 1e21 THEN CAST(CAST(${d} AS HUGEINT) AS VARCHAR) ELSE CAST(${d} AS VARCHAR) END`;
+  return `left(CASE json_type(${x}) WHEN 'ARRAY' THEN 'an array' WHEN 'OBJECT' THEN 'an object' WHEN 'VARCHAR' THEN CAST(${x} AS VARCHAR) WHEN 'BOOLEAN' THEN CAST(${x} AS VARCHAR) ELSE ${number} END, ${REASON_VALUE_LIMIT})`;
+}
+
 function problemSql(c: Column, x: string, v: string): string {
   const q = baseDialect.quoteString;
   const prefix = badValueReason(c, '');
@@ -216,6 +241,6 @@ function problemSql(c: Column, x: string, v: string): string {
     (c.type === 'double'
       ? `WHEN json_type(${x}) = 'VARCHAR' AND regexp_full_match(${x} ->> '$', '${NUMBER_TEXT_SQL}') AND NOT COALESCE(isfinite(TRY_CAST(${x} ->> '$' AS DOUBLE)), false) THEN ${q(outOfRangeReason(c))} `
       : '');
-  const bad = `CASE ${nul}${huge}WHEN ${v} IS NULL AND ${present} THEN ${q(prefix)} || left(CAST(${x} AS VARCHAR), ${REASON_VALUE_LIMIT})`;
+  const bad = `CASE ${nul}${huge}WHEN ${v} IS NULL AND ${present} THEN ${q(prefix)} || ${shownSql(x)}`;
   return c.required ? `${bad} WHEN ${v} IS NULL THEN ${q(missingReason(c))} END` : `${bad} END`;
 }
