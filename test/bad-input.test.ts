@@ -42,7 +42,7 @@ for (const kind of testWarehouses()) {
     it('fails swapped --songs and --logs, saying so, and changes nothing', async () => {
       const err = (await etl(ctx.warehouse, { songs: SAMPLE_LOGS, logs: SAMPLE_SONGS }).catch((e: unknown) => e)) as SparkifyError;
       expect(err).toMatchObject({ code: 'NOTHING_LOADED', stage: 'load staging_songs' });
-      expect(err.message).toMatch(/None of the 8056 records under .*log_data could be loaded into staging_songs \(the first: .*required field is missing/);
+      expect(err.message).toMatch(/None of the 8,056 records under .*log_data could be loaded into staging_songs \(the first: .*required field is missing/);
       expect(err.hint).toMatch(/swapped/);
       expect(await dumpAll(ctx.warehouse)).toEqual(before);
     });

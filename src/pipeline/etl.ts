@@ -174,7 +174,7 @@ async function nothingLoaded(wh: Warehouse, listed: Listed, records: number): Pr
     .catch(() => []);
   return new SparkifyError(
     'NOTHING_LOADED',
-    `None of the ${records} records under ${source.uri} could be loaded into ${table.name}${first ? ` (the first: ${first.reason})` : ''}; no table was changed.`,
+    `None of the ${records.toLocaleString('en-US')} records under ${source.uri} could be loaded into ${table.name}${first ? ` (the first: ${first.reason})` : ''}; no table was changed.`,
     { hint: `Check that the location holds ${what}; are it and ${other} swapped?` },
   );
 }
