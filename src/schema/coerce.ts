@@ -30,8 +30,8 @@ export const NUMBER_TEXT = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$/;
 export const INTEGER_TEXT_SQL = '-?[0-9]+';
 export const NUMBER_TEXT_SQL = '-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+-]?[0-9]+)?';
 
-const INT32_MIN = -2147483648;
-const INT32_MAX = 2147483647;
+export const INT32_MIN = -2147483648;
+export const INT32_MAX = 2147483647;
 
 export type Coerced = { ok: true; value: string | number | null } | { ok: false; reason: string };
 

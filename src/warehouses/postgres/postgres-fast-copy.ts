@@ -1,6 +1,6 @@
-import { numberText } from '../../schema/coerce.js';
+import { INT32_MAX, INT32_MIN, INTEGER_TEXT, NUMBER_TEXT, numberText } from '../../schema/coerce.js';
 import type { Column, Table } from '../../schema/tables.js';
-import { isNumberChar, NUMBER_TOKEN, plainStringEnd, readString, skipValue, skipWs } from './postgres-json-scan.js';
+import { isNumberChar, plainStringEnd, readString, skipValue, skipWs } from './postgres-json-scan.js';
 
 /**
  * The PostgreSQL load's fast path: one pass over a record's text that writes
@@ -30,9 +30,6 @@ export function fastTable(table: Table): FastTable {
 
 const INT_TOKEN = /^-?(0|[1-9][0-9]{0,8})$/;
 const BIGINT_TOKEN = /^-?(0|[1-9][0-9]{0,14})$/;
-const INTEGER_TEXT = /^-?[0-9]+$/;
-const INT32_MIN = -2147483648;
-const INT32_MAX = 2147483647;
 
 /**
  * The record as a COPY text line (newline included), or `undefined` when the
@@ -120,18 +117,18 @@ function numberValue(column: Column, token: string): string | undefined {
     case 'integer':
     case 'bigint': {
       if ((column.type === 'integer' ? INT_TOKEN : BIGINT_TOKEN).test(token)) return token === '-0' ? '0' : token;
-      if (!NUMBER_TOKEN.test(token)) return undefined;
+      if (!NUMBER_TEXT.test(token)) return undefined;
       const v = Number(token);
       const ok = Number.isInteger(v) && (column.type === 'integer' ? v >= INT32_MIN && v <= INT32_MAX : Number.isSafeInteger(v));
       return ok ? String(v + 0) : undefined;
     }
     case 'double': {
-      if (!NUMBER_TOKEN.test(token)) return undefined;
+      if (!NUMBER_TEXT.test(token)) return undefined;
       const v = Number(token) + 0;
       return Number.isFinite(v) ? String(v) : undefined;
     }
     case 'text': {
-      if (!NUMBER_TOKEN.test(token)) return undefined;
+      if (!NUMBER_TEXT.test(token)) return undefined;
       const v = Number(token);
       return Number.isFinite(v) ? copyEscape(numberText(v)) : undefined;
     }
@@ -156,7 +153,7 @@ function stringValue(column: Column, value: string, escaped: boolean): string | 
     }
     case 'double': {
       if (value === '') return '\\N';
-      if (!NUMBER_TOKEN.test(value)) return undefined;
+      if (!NUMBER_TEXT.test(value)) return undefined;
       const v = Number(value) + 0;
       return Number.isFinite(v) ? String(v) : undefined;
     }

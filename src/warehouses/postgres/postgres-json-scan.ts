@@ -1,12 +1,11 @@
+import { NUMBER_TEXT } from '../../schema/coerce.js';
+
 /**
  * Byte-level JSON scanning for the PostgreSQL converter (postgres-fast-copy.ts):
  * strings, whitespace, numbers and whole values it does not keep, each checked
  * to be valid JSON without recursion. Anything it is not sure of returns a
  * failure, and the caller leaves the record to the full rules.
  */
-
-/** A JSON number, as RFC 8259 writes it. */
-export const NUMBER_TOKEN = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$/;
 
 /** Nesting deeper than this inside an ignored field is left to the full rules. */
 const MAX_DEPTH = 64;
@@ -119,12 +118,8 @@ export function skipValue(text: string, i: number, n: number): number {
         depth--;
       } else {
         if (c === 123) {
-          if (text.charCodeAt(i) !== 34) return -1;
-          const s = readString(text, i + 1, n);
-          if (!s) return -1;
-          i = skipWs(text, s.end, n);
-          if (text.charCodeAt(i) !== 58) return -1;
-          i++;
+          i = skipMemberName(text, i, n);
+          if (i < 0) return -1;
         }
         stack[depth] = close;
         continue; // now at a member's value
@@ -140,7 +135,7 @@ export function skipValue(text: string, i: number, n: number): number {
     } else if (c === 45 || (c >= 48 && c <= 57)) {
       let end = i + 1;
       while (end < n && isNumberChar(text.charCodeAt(end))) end++;
-      if (!NUMBER_TOKEN.test(text.slice(i, end))) return -1;
+      if (!NUMBER_TEXT.test(text.slice(i, end))) return -1;
       i = end;
     } else return -1;
     // After a value: close containers, or go on to the next member or element.
@@ -156,16 +151,21 @@ export function skipValue(text: string, i: number, n: number): number {
       if (d !== 44) return -1;
       i = skipWs(text, i + 1, n);
       if (stack[depth] === 125) {
-        if (text.charCodeAt(i) !== 34) return -1;
-        const s = readString(text, i + 1, n);
-        if (!s) return -1;
-        i = skipWs(text, s.end, n);
-        if (text.charCodeAt(i) !== 58) return -1;
-        i++;
+        i = skipMemberName(text, i, n);
+        if (i < 0) return -1;
       }
       break;
     }
   }
+}
+
+/** Skips an object member's name and its colon, from the name's opening quote; -1 when they are not valid JSON. */
+function skipMemberName(text: string, i: number, n: number): number {
+  if (text.charCodeAt(i) !== 34) return -1;
+  const s = readString(text, i + 1, n);
+  if (!s) return -1;
+  i = skipWs(text, s.end, n);
+  return text.charCodeAt(i) === 58 ? i + 1 : -1;
 }
 
 /** The closing character expected at each depth of `skipValue` (one scanner runs at a time). */
