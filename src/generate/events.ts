@@ -29,12 +29,16 @@ export interface EventPlan {
   onProgress?: (done: number) => void;
 }
 
+/** What the log files hold. */
 export interface EventCounts {
   logFiles: number;
   events: number;
   nextSongEvents: number;
+  /** NextSong events equal to a song on title, artist name and duration. */
   matchedPlays: number;
+  /** Events with auth "Logged Out" (and userId ""). */
   loggedOutEvents: number;
+  /** Distinct non-empty userIds in the logs. */
   users: number;
   bytes: number;
 }

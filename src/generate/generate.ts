@@ -10,27 +10,18 @@ import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SparkifyError } from '../errors.js';
 import { Catalogue } from './catalogue.js';
-import { writeEvents } from './events.js';
+import { type EventCounts, writeEvents } from './events.js';
 import { type GenerateOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { writeSongs } from './songs.js';
 
 export type { GenerateOptions, GenerateProgress } from './options.js';
 
 /** What a run wrote; every count is what the files contain. */
-export interface GenerateManifest {
+export interface GenerateManifest extends EventCounts {
   songFiles: number;
   songs: number;
   /** Distinct artist ids in the song files. */
   artists: number;
-  logFiles: number;
-  events: number;
-  nextSongEvents: number;
-  /** NextSong events equal to a song on title, artist name and duration. */
-  matchedPlays: number;
-  /** Events with auth "Logged Out" (and userId ""). */
-  loggedOutEvents: number;
-  /** Distinct non-empty userIds in the logs. */
-  users: number;
   /** Bytes of song and log files. */
   bytes: number;
   /** Wall time of the run. */
