@@ -10,11 +10,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SparkifyError } from '../src/errors.js';
-import { createTables } from '../src/pipeline/create-tables.js';
 import { etl } from '../src/pipeline/etl.js';
 import { writeEdgeFixtures, type EdgeFixtures } from './helpers/edge-fixtures.js';
 import { FIXTURES, SAMPLE_LOGS, SAMPLE_SONGS } from './helpers/oracle.js';
-import { dumpAll, failing } from './helpers/faults.js';
+import { dumpAll, failing, openWithSample } from './helpers/faults.js';
 import { testWarehouses, type OpenedTestWarehouse } from './warehouses.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'sparkify-bad-'));
@@ -32,9 +31,7 @@ for (const kind of testWarehouses()) {
     let ctx: OpenedTestWarehouse;
     let before: Record<string, unknown[][]>;
     beforeAll(async () => {
-      ctx = await kind.open();
-      await createTables(ctx.warehouse);
-      await etl(ctx.warehouse, { songs: SAMPLE_SONGS, logs: SAMPLE_LOGS });
+      ctx = await openWithSample(kind);
       before = await dumpAll(ctx.warehouse);
     });
     afterAll(() => ctx?.cleanup());

@@ -17,7 +17,7 @@ import type { PipelineEvent } from '../src/pipeline/report.js';
 import { classifyPgError } from '../src/warehouses/postgres/postgres-errors.js';
 import { acquireTableLock } from '../src/warehouses/redshift/redshift-lock.js';
 import type { Warehouse } from '../src/warehouses/warehouse.js';
-import { dumpAll, withFaults } from './helpers/faults.js';
+import { dumpAll, openWithSample, withFaults } from './helpers/faults.js';
 import { SAMPLE_LOGS, SAMPLE_SONGS } from './helpers/oracle.js';
 import { CLI } from './helpers/paths.js';
 import { runsHere, TEST_PG, testWarehouses, type OpenedTestWarehouse } from './warehouses.js';
@@ -30,9 +30,7 @@ for (const kind of testWarehouses()) {
     let ctx: OpenedTestWarehouse;
     let clean: Record<string, unknown[][]>;
     beforeAll(async () => {
-      ctx = await kind.open();
-      await createTables(ctx.warehouse);
-      await etl(ctx.warehouse, { songs: SAMPLE_SONGS, logs: SAMPLE_LOGS });
+      ctx = await openWithSample(kind);
       clean = await dumpAll(ctx.warehouse);
     });
     afterAll(() => ctx?.cleanup());
@@ -110,9 +108,7 @@ describe.skipIf(!runsHere('postgres'))('postgres: the connection really cut in t
   let clean: Record<string, unknown[][]>;
   const admin = new pg.Client(TEST_PG);
   beforeAll(async () => {
-    ctx = await testWarehouses().find((w) => w.name === 'postgres')!.open();
-    await createTables(ctx.warehouse);
-    await etl(ctx.warehouse, { songs: SAMPLE_SONGS, logs: SAMPLE_LOGS });
+    ctx = await openWithSample(testWarehouses().find((w) => w.name === 'postgres')!);
     clean = await dumpAll(ctx.warehouse);
     await admin.connect();
   });

@@ -9,8 +9,8 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countRows, createTables } from '../src/pipeline/create-tables.js';
-import { etl } from '../src/pipeline/etl.js';
+import { countRows } from '../src/pipeline/create-tables.js';
+import { openWithSample } from './helpers/faults.js';
 import { CLI } from './helpers/paths.js';
 import { SAMPLE_LOGS, SAMPLE_SONGS } from './helpers/oracle.js';
 import { testWarehouses, type OpenedTestWarehouse } from './warehouses.js';
@@ -50,9 +50,7 @@ for (const kind of testWarehouses()) {
     let ctx: OpenedTestWarehouse;
     let before: Record<string, number>;
     beforeAll(async () => {
-      ctx = await kind.open();
-      await createTables(ctx.warehouse);
-      await etl(ctx.warehouse, { songs: SAMPLE_SONGS, logs: SAMPLE_LOGS });
+      ctx = await openWithSample(kind);
       before = await countRows(ctx.warehouse);
       // DuckDB lets one process at a time open its file: the child needs it to itself.
       if (kind.name === 'duckdb') await ctx.warehouse.close();

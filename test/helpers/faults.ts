@@ -3,9 +3,20 @@
  * retried runs: a run that fails must leave every table as `dumpAll` saw it
  * before, and one that recovers must end as a clean run.
  */
+import { createTables } from '../../src/pipeline/create-tables.js';
+import { etl } from '../../src/pipeline/etl.js';
 import { ALL_TABLES } from '../../src/schema/tables.js';
 import type { Warehouse } from '../../src/warehouses/warehouse.js';
-import { dump } from '../warehouses.js';
+import { dump, type OpenedTestWarehouse, type TestWarehouse } from '../warehouses.js';
+import { SAMPLE_LOGS, SAMPLE_SONGS } from './oracle.js';
+
+/** A fresh warehouse of `kind` with every table built from the real sample: the state a failed run must leave. */
+export async function openWithSample(kind: TestWarehouse): Promise<OpenedTestWarehouse> {
+  const ctx = await kind.open();
+  await createTables(ctx.warehouse);
+  await etl(ctx.warehouse, { songs: SAMPLE_SONGS, logs: SAMPLE_LOGS });
+  return ctx;
+}
 
 /** Every row of every table, sorted. */
 export async function dumpAll(wh: Warehouse): Promise<Record<string, unknown[][]>> {
