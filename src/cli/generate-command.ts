@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../errors.js';
-import { bytes, num, printError, secs, type CliIO, type OutputFlags } from './output.js';
+import { bytes, num, printError, secs, statusLine, type CliIO, type OutputFlags } from './output.js';
 
 interface GenerateFlags extends OutputFlags {
   out?: string;
@@ -44,7 +44,7 @@ export function addGenerateCommand(program: Command, io: CliIO, setExit: (code: 
           return n;
         };
         const { generate } = await import('../generate/generate.js');
-        let last = 0;
+        const status = statusLine(io, !flags.quiet && !flags.json && io.stderr.isTTY === true);
         const manifest = await generate({
           out: path.resolve(io.cwd, flags.out!),
           songs: count('songs', flags.songs),
@@ -56,13 +56,9 @@ export function addGenerateCommand(program: Command, io: CliIO, setExit: (code: 
           matchShare: count('match-share', flags.matchShare),
           songsPerFile: count('songs-per-file', flags.songsPerFile),
           overwrite: flags.overwrite,
-          onProgress: (p) => {
-            if (flags.quiet || flags.json || !io.stderr.isTTY || Date.now() - last < 200) return;
-            last = Date.now();
-            io.stderr.write(`\r\x1b[2K  ${p.phase}: ${num(p.done)} of ${num(p.total)}`);
-          },
+          onProgress: (p) => status.show(`${p.phase}: ${num(p.done)} of ${num(p.total)}`),
         });
-        if (!flags.quiet && !flags.json && io.stderr.isTTY) io.stderr.write('\r\x1b[2K');
+        status.clear();
         if (flags.json) io.stdout.write(`${JSON.stringify(manifest, null, 2)}\n`);
         else if (!flags.quiet) {
           io.stdout.write(

@@ -68,28 +68,41 @@ export function countsTable(counts: Record<string, number>): string {
 }
 
 /**
+ * A status line on stderr, rewritten in place at most five times a second
+ * while `live` (a terminal); `clear` wipes it before a line that stays.
+ */
+export function statusLine(io: CliIO, live: boolean): { show(text: string): void; clear(): void } {
+  let last = 0;
+  let dirty = false;
+  return {
+    show(text) {
+      const now = Date.now();
+      if (!live || now - last < 200) return;
+      last = now;
+      io.stderr.write(`\r\x1b[2K  ${text}`);
+      dirty = true;
+    },
+    clear() {
+      if (dirty) io.stderr.write('\r\x1b[2K');
+      dirty = false;
+    },
+  };
+}
+
+/**
  * Progress on stderr: one line per finished stage; on a terminal, a live
  * counter while a stage loads. Silent with --quiet or --json.
  */
 export function progressPrinter(io: CliIO, flags: OutputFlags): (e: PipelineEvent) => void {
-  const live = io.stderr.isTTY === true && !io.env.CI;
-  let last = 0;
-  let dirty = false;
-  const clear = () => {
-    if (dirty) io.stderr.write('\r\x1b[2K');
-    dirty = false;
-  };
+  const status = statusLine(io, io.stderr.isTTY === true && !io.env.CI);
+  const clear = () => status.clear();
   return (e) => {
     if (flags.quiet || flags.json) return;
     if (e.type === 'stage-start' && flags.verbose) {
       clear();
       io.stderr.write(`… ${e.stage}\n`);
-    } else if (e.type === 'progress' && live) {
-      const now = Date.now();
-      if (now - last < 200) return;
-      last = now;
-      io.stderr.write(`\r\x1b[2K  ${e.stage}: ${num(e.records)} records, ${num(e.files)}/${num(e.totalFiles)} files, ${bytes(e.bytes)}`);
-      dirty = true;
+    } else if (e.type === 'progress') {
+      status.show(`${e.stage}: ${num(e.records)} records, ${num(e.files)}/${num(e.totalFiles)} files, ${bytes(e.bytes)}`);
     } else if (e.type === 'stage-end') {
       clear();
       io.stderr.write(`${stageLine(e.info)}\n`);
