@@ -1,11 +1,12 @@
 /**
  * End to end: spawns the built `sparkify` binary and checks exit codes and output.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, type CliRun } from './helpers/cli.js';
 import { CLI } from './helpers/paths.js';
 import { FIXTURES, SAMPLE_LOGS, SAMPLE_SONGS, expected } from './helpers/oracle.js';
 import { testWarehouses } from './warehouses.js';
@@ -23,16 +24,8 @@ function sparkify(args: string[], env: Record<string, string> = {}, dir = cwd) {
 }
 
 /** Like `sparkify`, without blocking this process (which may be serving s3rver to the child). */
-function sparkifyAsync(args: string[], env: Record<string, string> = {}, dir = cwd): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: dir, env: { PATH: process.env.PATH, HOME: process.env.HOME, CI: 'true', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function sparkifyAsync(args: string[], env: Record<string, string> = {}, dir = cwd): Promise<CliRun> {
+  return runCli(args, { env, cwd: dir });
 }
 
 beforeAll(() => {

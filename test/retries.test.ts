@@ -7,7 +7,6 @@
  * throws a transient error). On PostgreSQL the connection is also really cut:
  * the server process is terminated in the middle of a COPY.
  */
-import { spawn } from 'node:child_process';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SparkifyError } from '../src/errors.js';
@@ -19,7 +18,7 @@ import { acquireTableLock } from '../src/warehouses/redshift/redshift-lock.js';
 import type { Warehouse } from '../src/warehouses/warehouse.js';
 import { dumpAll, openWithSample, withFaults } from './helpers/faults.js';
 import { SAMPLE_LOGS, SAMPLE_SONGS } from './helpers/oracle.js';
-import { CLI } from './helpers/paths.js';
+import { runCli, type CliRun } from './helpers/cli.js';
 import { runsHere, TEST_PG, testWarehouses, type OpenedTestWarehouse } from './warehouses.js';
 
 const transient = () => new SparkifyError('WAREHOUSE_UNREACHABLE', 'Lost the connection: the connection was reset.', { transient: true });
@@ -157,20 +156,13 @@ describe.skipIf(!runsHere('postgres'))('postgres: `sparkify run` when its server
   });
 
   /** `sparkify run` with `flags`, its server process ended as soon as it holds the lock. */
-  function runAndCut(flags: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  function runAndCut(flags: string[]): Promise<CliRun> {
     const schema = ctx.env.SPARKIFY_SCHEMA!;
     // The run's server process: the one holding sparkify's advisory lock on this schema.
     const holder = `SELECT l.pid FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted AND l.classid = ${0x5350524b}
                       AND l.objid = (SELECT oid FROM pg_namespace WHERE nspname = $1)`;
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [CLI, 'run', '--warehouse', ctx.target, ...flags], {
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, CI: 'true', SPARKIFY_RETRIES: '1', ...ctx.env },
-      });
-      let stdout = '';
-      let stderr = '';
+    return runCli(['run', '--warehouse', ctx.target, ...flags], { env: { SPARKIFY_RETRIES: '1', ...ctx.env } }, (child) => {
       let sent = false;
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
       const timer = setInterval(() => {
         if (sent) return;
         void admin.query(holder, [schema]).then(({ rows }) => {
@@ -179,11 +171,7 @@ describe.skipIf(!runsHere('postgres'))('postgres: `sparkify run` when its server
           return admin.query('SELECT pg_terminate_backend($1)', [rows[0].pid]);
         });
       }, 5);
-      child.on('error', reject);
-      child.on('close', (code) => {
-        clearInterval(timer);
-        resolve({ code, stdout, stderr });
-      });
+      child.on('close', () => clearInterval(timer));
     });
   }
 

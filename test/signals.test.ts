@@ -4,14 +4,13 @@
  * the lock released before it exits, nothing changed; the process says which stage
  * it stopped and exits with 128 + the signal's number.
  */
-import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countRows } from '../src/pipeline/create-tables.js';
 import { openWithSample } from './helpers/faults.js';
-import { CLI } from './helpers/paths.js';
+import { runCli, type CliRun } from './helpers/cli.js';
 import { SAMPLE_LOGS, SAMPLE_SONGS } from './helpers/oracle.js';
 import { testWarehouses, type OpenedTestWarehouse } from './warehouses.js';
 
@@ -26,22 +25,17 @@ beforeAll(() => {
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** Runs `sparkify etl` and sends `signal` once the events load has started; resolves with how it ended. */
-function etlAndStop(target: string, env: Record<string, string>, signal: NodeJS.Signals): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'etl', '--warehouse', target, '--songs', SAMPLE_SONGS, '--logs', logs, '--verbose'], {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, CI: 'true', ...env },
-    });
+function etlAndStop(target: string, env: Record<string, string>, signal: NodeJS.Signals): Promise<CliRun> {
+  return runCli(['etl', '--warehouse', target, '--songs', SAMPLE_SONGS, '--logs', logs, '--verbose'], { env }, (child) => {
     let stderr = '';
     let sent = false;
-    child.stderr.on('data', (d: Buffer) => {
+    child.stderr!.on('data', (d: Buffer) => {
       stderr += d.toString();
       if (!sent && stderr.includes('… load staging_events')) {
         sent = true;
         setTimeout(() => child.kill(signal), 100);
       }
     });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stderr }));
   });
 }
 
