@@ -89,6 +89,8 @@ export const EDGE_EVENTS: string[] = [
   // A key twice: JSON.parse keeps the last, DuckDB the first; the rule rejects the record.
   event({}).replace('"userId":"7"', '"userId":"7","userId":"8"'),
   event({}).replace('}', ',"extra":1,"extra":2}'),
+  // Twenty thousand keys, the first given again at the end: found in time linear in the keys.
+  event({}).replace('}', `,${Array.from({ length: 20_000 }, (_, i) => `"k${i}":${i}`).join(',')},"k0":0}`),
   // What DuckDB's parser accepts and JSON does not, where it shows: bare NaN and Infinity in loaded fields,
   // a trailing comma inside one; and the same words as strings, which are fine.
   event({}, { artist: 'NaN' }),
