@@ -13,7 +13,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SparkifyError } from '../src/errors.js';
 import { createTables } from '../src/pipeline/create-tables.js';
 import { etl } from '../src/pipeline/etl.js';
@@ -36,7 +36,7 @@ import {
   maxErrorFor,
 } from '../src/warehouses/redshift/redshift-copy.js';
 import { REDSHIFT_MAX_VARCHAR, redshiftDialect } from '../src/warehouses/redshift/redshift-dialect.js';
-import { classifyCopyError, cutBytes, insertRejectsSql, loadErrorRejects, loadErrorsSql, type LoadErrorRow } from '../src/warehouses/redshift/redshift-load-errors.js';
+import { classifyCopyError, COPY_IDS_SQL, insertLoadErrorsSql, loadHistorySql, reconcileCopy } from '../src/warehouses/redshift/redshift-load-errors.js';
 import { acquireTableLock } from '../src/warehouses/redshift/redshift-lock.js';
 import { isServerlessHost, RedshiftWarehouse } from '../src/warehouses/redshift/redshift-warehouse.js';
 import { loadStagingRedshift, redshiftSourceIssues, type RedshiftSql } from '../src/warehouses/redshift/redshift-staging.js';
@@ -274,69 +274,29 @@ describe('redshift: COPY from S3', () => {
   });
 });
 
-describe('redshift: load errors into etl_rejects', () => {
-  const from = 's3://udacity-dend/log_data/';
-  const stl: LoadErrorRow[] = [
-    {
-      file: 's3://udacity-dend/log_data/2018/11/2018-11-01-events.json',
-      line: 3,
-      column: 'sessionid',
-      reason: "Invalid digit, Value 'x', Pos 0, Type: Integer",
-      value: 'x',
-      raw: '{"artist":null,"sessionId":"x"}',
-    },
-    // A second error row for the same record: one reject per record.
-    { file: 's3://udacity-dend/log_data/2018/11/2018-11-01-events.json', line: 3, column: 'status', reason: 'Invalid digit', value: 'y', raw: '{}' },
-    { file: 's3://udacity-dend/log_data/2018/11/2018-11-02-events.json', line: 0, column: '', reason: 'Invalid JSONPath format', value: null, raw: null },
-  ];
-
-  it('gives file, line and a reason naming the column as the table spells it, with the value', () => {
-    expect(loadErrorRejects(stl, stagingEvents, from)).toEqual([
-      {
-        target_table: 'staging_events',
-        source: 's3://udacity-dend/log_data/2018/11/2018-11-01-events.json',
-        line: 3,
-        reason: `sessionId: Invalid digit, Value 'x', Pos 0, Type: Integer (value "x")`,
-        raw: '{"artist":null,"sessionId":"x"}',
-      },
-      { target_table: 'staging_events', source: 's3://udacity-dend/log_data/2018/11/2018-11-02-events.json', line: null, reason: 'Invalid JSONPath format', raw: null },
-    ]);
-  });
-
-  it('reads SYS_LOAD_ERROR_DETAIL rows (Serverless: no raw line) the same way', () => {
-    const rows = loadErrorRejects([{ file: null, line: 12, column: 'year', reason: 'Overflow for NUMERIC', value: null, raw: null }], stagingSongs, 's3://b/song_data/');
-    expect(rows).toEqual([{ target_table: 'staging_songs', source: 's3://b/song_data/', line: 12, reason: 'year: Overflow for NUMERIC', raw: null }]);
-  });
-
-  it('reads the errors of this COPY only, from the system table of the deployment', () => {
-    expect(loadErrorsSql('stl')).toMatch(/FROM stl_load_errors WHERE query = pg_last_copy_id\(\)/);
-    expect(loadErrorsSql('sys')).toMatch(/FROM sys_load_error_detail WHERE query_id = pg_last_copy_id\(\)/);
+describe('redshift: load errors into etl_rejects, inside the warehouse', () => {
+  it('moves the errors of this COPY only, from the view of the deployment, in one INSERT … SELECT', () => {
+    const stl = insertLoadErrorsSql(stagingEvents, 's3://b/log_data/', 'stl', '77', redshiftDialect, '_sparkify_next_etl_rejects');
+    expect(stl).toMatch(/^INSERT INTO _sparkify_next_etl_rejects \(target_table, source, line, reason, "raw"\)\nSELECT /);
+    expect(stl).toContain('FROM stl_load_errors e WHERE query = 77');
+    expect(stl).toContain("WHEN 'userid' THEN 'userId'");
+    const sys = insertLoadErrorsSql(stagingSongs, 's3://b/song_data/', 'sys', '78', redshiftDialect);
+    expect(sys).toContain('FROM sys_load_error_detail e WHERE query_id = 78');
+    expect(sys).not.toContain('raw_line');
+    expect(sys).not.toContain('CASE LOWER'); // staging_songs spells every column in lower case
+    expect(COPY_IDS_SQL).toBe('SELECT pg_last_copy_id() AS copy_id, pg_backend_pid() AS pid');
+    expect(loadHistorySql({ copyId: '77', pid: '1234' })).toMatch(/FROM sys_load_history\nWHERE query_id = 77 OR session_id = 1234\n/);
     expect(isServerlessHost('wg.123456789012.us-west-2.redshift-serverless.amazonaws.com')).toBe(true);
     expect(isServerlessHost('dwhcluster.abc123.us-west-2.redshift.amazonaws.com')).toBe(false);
   });
 
-  it('writes them in bounded INSERT statements, literals escaped for Redshift', () => {
-    const rows = Array.from({ length: 300 }, (_, i) => ({
-      target_table: 'staging_events',
-      source: `s3://b/log/${i}.json`,
-      line: i + 1,
-      reason: `userId: it's "bad" \\ ${i}`,
-      raw: 'x'.repeat(500),
-    }));
-    const statements = insertRejectsSql(rows, redshiftDialect, 20_000);
-    expect(statements.length).toBeGreaterThan(1);
-    for (const s of statements) {
-      expect(s.length).toBeLessThanOrEqual(20_000);
-      expect(s).toMatch(/^INSERT INTO etl_rejects \(target_table, source, line, reason, "raw"\) VALUES/);
-    }
-    expect(statements.join('\n').match(/\('staging_events'/g)).toHaveLength(300);
-    expect(statements[0]).toContain(`'userId: it''s "bad" \\\\ 0'`);
-  });
-
-  it('cuts long reasons and raw lines to the column size in bytes, never inside a character', () => {
-    expect(cutBytes('ééé', 5)).toBe('éé');
-    const [r] = loadErrorRejects([{ file: 'f', line: 1, column: null, reason: 'é'.repeat(5000), value: null, raw: null }], stagingEvents, from);
-    expect(Buffer.byteLength(r!.reason)).toBeLessThanOrEqual(4096);
+  it("reconciles with Redshift's own account: loaded rows landed, skipped records found", () => {
+    const history = { query_id: 77, loaded_rows: 10, error_count: 2, status: 'completed' };
+    expect(reconcileCopy(history, { landed: 10, errors: 2, rejects: 2 })).toBeUndefined();
+    expect(reconcileCopy(history, { landed: 10, errors: 3, rejects: 2 })).toBeUndefined(); // two errors on one record
+    expect(reconcileCopy(history, { landed: 10, errors: 0, rejects: 0 })).toBe('Redshift says it skipped 2 records, and its error view holds 0 (0 error rows)');
+    expect(reconcileCopy(history, { landed: 9, errors: 2, rejects: 2 })).toBe('Redshift says it loaded 10 rows, and 9 landed');
+    expect(reconcileCopy(undefined, { landed: 10, errors: 0, rejects: 0 })).toBe('Redshift has no load history for it (sys_load_history)');
   });
 });
 
@@ -364,8 +324,10 @@ describe('redshift: a COPY that fails', () => {
   });
 });
 
-/** A session that records statements and answers the two queries the load asks. */
-function fakeSession(answers: { loadErrors?: LoadErrorRow[]; counts?: { total: number; bad: number }; failCopy?: Error } = {}) {
+/** A session that records statements and answers the queries the load asks. */
+function fakeSession(
+  answers: { history?: { loaded_rows: number; error_count: number }; errors?: { errors: number; rejects: number }; counts?: { total: number; bad: number }; failCopy?: Error } = {},
+) {
   const statements: string[] = [];
   const db: RedshiftSql = {
     dialect: redshiftDialect,
@@ -375,8 +337,13 @@ function fakeSession(answers: { loadErrors?: LoadErrorRow[]; counts?: { total: n
     },
     async query<T extends Row = Row>(sql: string) {
       statements.push(sql);
-      if (/stl_load_errors|sys_load_error_detail/.test(sql)) return (answers.loadErrors ?? []) as unknown as T[];
-      if (/COUNT\(\*\) AS total/.test(sql)) return [answers.counts ?? { total: 0, bad: 0 }] as unknown as T[];
+      const counts = answers.counts ?? { total: 0, bad: 0 };
+      const errors = answers.errors ?? { errors: 0, rejects: 0 };
+      const history = answers.history ?? { loaded_rows: counts.total, error_count: errors.rejects };
+      if (sql === COPY_IDS_SQL) return [{ copy_id: 77, pid: 1234 }] as unknown as T[];
+      if (/FROM sys_load_history/.test(sql)) return [{ query_id: 77, status: 'completed', ...history }] as unknown as T[];
+      if (/AS rejects FROM/.test(sql)) return [errors] as unknown as T[];
+      if (/COUNT\(\*\) AS total/.test(sql)) return [counts] as unknown as T[];
       return [];
     },
   };
@@ -391,10 +358,7 @@ describe('redshift: the staging load, statement by statement (fake session)', ()
   const source = s3Source('s3://udacity-dend/log_data', files);
 
   it('copies into a landing table, records load errors, converts userId, counts rows and rejects', async () => {
-    const { db, statements } = fakeSession({
-      loadErrors: [{ file: files[0]!.uri, line: 7, column: 'ts', reason: 'Invalid digit', value: 'soon', raw: '{"ts":"soon"}' }],
-      counts: { total: 8056, bad: 2 },
-    });
+    const { db, statements } = fakeSession({ errors: { errors: 1, rejects: 1 }, counts: { total: 8056, bad: 2 } });
     const progress: unknown[] = [];
     const result = await loadStagingRedshift(
       db,
@@ -410,8 +374,10 @@ describe('redshift: the staging load, statement by statement (fake session)', ()
       'DROP TABLE',
       'CREATE TEMP',
       'COPY _sparkify_copy_staging_events',
-      'SELECT TRIM',
-      'INSERT INTO', // COPY's load errors
+      'SELECT pg_last_copy_id', // this COPY's id and the session
+      'SELECT query_id', // Redshift's account of it
+      'INSERT INTO', // COPY's load errors, moved inside the warehouse
+      'SELECT COUNT', // how many there were
       'INSERT INTO', // rows breaking a rule COPY cannot check
       'INSERT INTO', // good rows into staging_events
       'SELECT COUNT',
@@ -422,10 +388,32 @@ describe('redshift: the staging load, statement by statement (fake session)', ()
     expect(copy).toContain(`REGION 'us-west-2'`); // where the source found the bucket
     expect(copy).toContain(`FORMAT AS JSON '${JSONPATHS}'`);
     expect(copy).toContain('MAXERROR 11');
-    expect(statements[4]).toMatch(/^INSERT INTO _sparkify_next_etl_rejects \(/);
-    expect(statements[4]).toContain(`'${files[0]!.uri}', 7, 'ts: Invalid digit (value "soon")'`);
     expect(statements[5]).toMatch(/^INSERT INTO _sparkify_next_etl_rejects \(/);
-    expect(statements[6]).toMatch(/^INSERT INTO _sparkify_next_staging_events \(/);
+    expect(statements[5]).toContain('FROM stl_load_errors e WHERE query = 77');
+    expect(statements[7]).toMatch(/^INSERT INTO _sparkify_next_etl_rejects \(/);
+    expect(statements[8]).toMatch(/^INSERT INTO _sparkify_next_staging_events \(/);
+  });
+
+  it("fails, changing nothing, when Redshift's account of the COPY and what was found differ", async () => {
+    const { db } = fakeSession({ history: { loaded_rows: 8056, error_count: 5 }, errors: { errors: 1, rejects: 1 }, counts: { total: 8056, bad: 0 } });
+    const err = await loadStagingRedshift(db, stagingEvents, { into: INTO_EVENTS, source, files, format: 'ndjson' }, { copy: {}, loadErrors: 'sys' }).catch((e: SparkifyError) => e);
+    expect(err).toMatchObject({ code: 'LOAD_FAILED' });
+    expect((err as SparkifyError).message).toBe(
+      'The COPY into staging_events from s3://udacity-dend/log_data/ cannot be accounted for: Redshift says it skipped 5 records, and its error view holds 1 (1 error rows). A record it skipped could be lost, so no table was changed.',
+    );
+  });
+
+  it('waits for the load history to show the COPY, then gives up saying so', async () => {
+    const waits: number[] = [];
+    const { db, statements } = fakeSession({ counts: { total: 3, bad: 0 } });
+    const query = db.query.bind(db);
+    db.query = (async (sql: string) => (/FROM sys_load_history/.test(sql) ? (statements.push(sql), []) : query(sql))) as RedshiftSql['query'];
+    const err = await loadStagingRedshift(db, stagingEvents, { into: INTO_EVENTS, source, files, format: 'ndjson' }, { copy: {}, loadErrors: 'sys', sleep: async (ms) => void waits.push(ms) }).catch(
+      (e: SparkifyError) => e,
+    );
+    expect(waits).toEqual([250, 500, 1000, 2000, 4000]);
+    expect(statements.filter((s) => s.includes('FROM sys_load_history'))).toHaveLength(6);
+    expect((err as SparkifyError).message).toContain('cannot be accounted for: Redshift has no load history for it (sys_load_history)');
   });
 
   it('refuses a local folder before running anything', async () => {
@@ -525,6 +513,92 @@ describe.skipIf(!pgEnabled)('redshift SQL that is also PostgreSQL, run on the lo
       ].sort(),
     );
     expect(rejects.every((r) => r.source === 's3://b/log_data/' && r.line === null)).toBe(true);
+  });
+
+  /**
+   * The whole staging load on PostgreSQL, with stand-ins for what only Redshift
+   * has: COPY (it fills the landing table and logs its errors as Redshift
+   * documents), the system views (tables with their documented columns) and
+   * pg_last_copy_id(). What this proves: the SQL that moves the errors into
+   * etl_rejects and the reconciliation compute the right rows; not that
+   * Redshift's views hold exactly these values.
+   */
+  describe('the staging load, with stand-ins for COPY and the system views', () => {
+    const into = { rows: 'staging_events', rejects: 'etl_rejects' };
+    const files: SourceFile[] = [{ key: '2018/11/a.json', uri: 's3://b/log_data/2018/11/a.json', size: 100 }];
+    const source = s3Source('s3://b/log_data', files);
+    const long = 'é'.repeat(100);
+
+    beforeEach(async () => {
+      await createTables(wh);
+      await wh.execute(`DROP TABLE IF EXISTS stl_load_errors, sys_load_error_detail, sys_load_history, copy_ids`);
+      await wh.execute(`CREATE TABLE stl_load_errors (query INTEGER, filename CHAR(256), line_number BIGINT, colname CHAR(127), err_reason CHAR(100), raw_field_value CHAR(1024), raw_line CHAR(1024))`);
+      await wh.execute(`CREATE TABLE sys_load_error_detail (query_id BIGINT, session_id INTEGER, file_name CHAR(256), line_number BIGINT, column_name CHAR(127), error_message CHAR(512))`);
+      await wh.execute(`CREATE TABLE sys_load_history (query_id BIGINT, session_id INTEGER, start_time TIMESTAMP, status TEXT, loaded_rows BIGINT, error_count BIGINT)`);
+      await wh.execute(`CREATE TABLE copy_ids (id INTEGER)`);
+      await wh.execute(`CREATE OR REPLACE FUNCTION pg_last_copy_id() RETURNS INTEGER LANGUAGE sql AS 'SELECT id FROM copy_ids'`);
+    });
+
+    /** A session on the test schema whose COPY lands three rows and logs `errors`, as Redshift would. */
+    const session = (onCopy: () => Promise<void>): RedshiftSql => ({
+      dialect: redshiftDialect,
+      async execute(sql) {
+        if (!sql.startsWith('COPY ')) return wh.execute(sql);
+        await wh.execute(`INSERT INTO _sparkify_copy_staging_events (ts, userId, page) VALUES (1, '7', 'NextSong'), (2, '', 'Home'), (3, 'x', 'Home')`);
+        await onCopy();
+      },
+      query: (sql) => wh.query(sql),
+    });
+    const rejects = () => wh.query('SELECT source, line, reason, "raw" FROM etl_rejects ORDER BY reason');
+    const staged = () => wh.query('SELECT ts, userId FROM staging_events ORDER BY ts');
+
+    it('provisioned: STL_LOAD_ERRORS by pg_last_copy_id(), one reject per record, the column as the table spells it, value and raw line', async () => {
+      const db = session(async () => {
+        await wh.execute(`INSERT INTO copy_ids VALUES (77)`);
+        await wh.execute(`INSERT INTO stl_load_errors VALUES
+          (77, 's3://b/log_data/2018/11/a.json', 4, 'sessionid', 'Invalid digit, Value ''x'', Pos 0, Type: Integer', 'x', '{"sessionId":"x","status":"y"}'),
+          (77, 's3://b/log_data/2018/11/a.json', 4, 'status', 'Invalid digit', 'y', '{"sessionId":"x","status":"y"}'),
+          (77, 's3://b/log_data/2018/11/b.json', 0, '', 'Invalid JSONPath format', '', ''),
+          (77, '', 9, 'artist', 'String length exceeds DDL length', '${long}', '{}'),
+          (76, 's3://b/log_data/2018/11/a.json', 1, 'ts', 'an earlier COPY', '', '')`);
+        await wh.execute(`INSERT INTO sys_load_history SELECT 77, pg_backend_pid(), now(), 'completed', 3, 4`);
+      });
+      const result = await loadStagingRedshift(db, stagingEvents, { into, source, files, format: 'ndjson' }, { copy: {}, loadErrors: 'stl' });
+      expect(result).toEqual({ rows: 2, rejected: 4, bytes: 100 });
+      expect(await staged()).toEqual([{ ts: 1, userid: 7 }, { ts: 2, userid: null }]);
+      expect(await rejects()).toEqual([
+        { source: 's3://b/log_data/2018/11/b.json', line: null, reason: 'Invalid JSONPath format', raw: null },
+        { source: 's3://b/log_data/', line: 9, reason: `artist: String length exceeds DDL length (value "${'é'.repeat(60)}")`, raw: '{}' },
+        { source: 's3://b/log_data/2018/11/a.json', line: 4, reason: `sessionId: Invalid digit, Value 'x', Pos 0, Type: Integer (value "x")`, raw: '{"sessionId":"x","status":"y"}' },
+        { source: 's3://b/log_data/', line: null, reason: 'userId: expected integer, got "x"', raw: null },
+      ]);
+    });
+
+    it("Serverless: SYS_LOAD_ERROR_DETAIL by the history's query_id, found by session when pg_last_copy_id() is another id", async () => {
+      const db = session(async () => {
+        await wh.execute(`INSERT INTO copy_ids VALUES (77)`);
+        await wh.execute(`INSERT INTO sys_load_history SELECT 5, pg_backend_pid(), now() - INTERVAL '1 minute', 'completed', 10, 0`);
+        await wh.execute(`INSERT INTO sys_load_history SELECT 9001, pg_backend_pid(), now(), 'completed', 3, 1`);
+        await wh.execute(`INSERT INTO sys_load_error_detail VALUES (9001, 0, 's3://b/log_data/2018/11/a.json', 5, 'ts', 'Invalid digit')`);
+      });
+      const result = await loadStagingRedshift(db, stagingEvents, { into, source, files, format: 'ndjson' }, { copy: {}, loadErrors: 'sys' });
+      expect(result).toEqual({ rows: 2, rejected: 2, bytes: 100 });
+      expect(await rejects()).toEqual([
+        { source: 's3://b/log_data/2018/11/a.json', line: 5, reason: 'ts: Invalid digit', raw: null },
+        { source: 's3://b/log_data/', line: null, reason: 'userId: expected integer, got "x"', raw: null },
+      ]);
+    });
+
+    it('fails when a skipped record cannot be found, and the run changes no table', async () => {
+      const db = session(async () => {
+        await wh.execute(`INSERT INTO copy_ids VALUES (77)`);
+        await wh.execute(`INSERT INTO sys_load_history SELECT 77, pg_backend_pid(), now(), 'completed', 3, 2`);
+        await wh.execute(`INSERT INTO sys_load_error_detail VALUES (78, 0, 's3://b/log_data/2018/11/a.json', 5, 'ts', 'Invalid digit')`);
+      });
+      const err = await loadStagingRedshift(db, stagingEvents, { into, source, files, format: 'ndjson' }, { copy: {}, loadErrors: 'sys' }).catch((e: SparkifyError) => e);
+      expect(err).toMatchObject({ code: 'LOAD_FAILED' });
+      expect((err as SparkifyError).message).toContain('cannot be accounted for: Redshift says it skipped 2 records, and its error view holds 0 (0 error rows)');
+    });
   });
 
   it('opens the wire-protocol transport (PostgreSQL standing in for Redshift: same protocol, not the same server)', async () => {

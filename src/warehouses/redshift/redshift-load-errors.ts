@@ -1,107 +1,140 @@
 import { firstLine, messageOf, SparkifyError, type ErrorCode } from '../../errors.js';
-import { cutCodePoints, REASON_VALUE_LIMIT } from '../../schema/coerce.js';
+import { REASON_VALUE_LIMIT } from '../../schema/coerce.js';
 import type { SqlDialect } from '../../schema/dialect.js';
 import type { Table } from '../../schema/tables.js';
 import type { SqlValue } from '../warehouse.js';
 
 /**
- * The records a Redshift COPY skipped (up to MAXERROR), read back from the
- * system tables and turned into etl_rejects rows; and COPY failures sorted
- * into the errors users see.
+ * The records a Redshift COPY skipped (up to MAXERROR), moved from the system
+ * view into etl_rejects inside the warehouse (one INSERT … SELECT: nothing
+ * passes through this machine, so no statement or result limit of the Data API
+ * applies); Redshift's own account of the COPY, against which the load
+ * reconciles; and COPY failures sorted into the errors users see.
  *
- * Provisioned clusters log load errors in STL_LOAD_ERRORS (with the raw line);
- * Serverless only has SYS_LOAD_ERROR_DETAIL (no raw line). Both are keyed by
- * the COPY's query id, `pg_last_copy_id()` of the same session.
+ * Provisioned clusters log load errors in STL_LOAD_ERRORS (with the raw line),
+ * keyed by `query` = `pg_last_copy_id()`, as PG_LAST_COPY_ID's documentation
+ * says. Serverless only has SYS_LOAD_ERROR_DETAIL (no raw line), keyed by
+ * `query_id`. SYS_LOAD_HISTORY (both deployments) holds each COPY's
+ * `loaded_rows` and `error_count`; the COPY's row is found by its query id
+ * (SYS_LOAD_DETAIL's documentation filters `query_id = pg_last_copy_id()`),
+ * or else as this session's latest COPY (`session_id` = `pg_backend_pid()`).
+ * The errors of SYS_LOAD_ERROR_DETAIL are then read by that row's query_id.
+ * If Redshift's counts and what was found differ, the load fails: a record
+ * COPY skipped is never lost silently.
  */
 
 export type LoadErrorTable = 'stl' | 'sys';
 
-/** One row of the query below. */
-export type LoadErrorRow = {
-  file: SqlValue;
-  line: SqlValue;
-  column: SqlValue;
-  reason: SqlValue;
-  value: SqlValue;
-  raw: SqlValue;
+/** The columns of a deployment's load-error view. */
+interface ErrorView {
+  name: string;
+  key: string;
+  file: string;
+  column: string;
+  reason: string;
+  /** The field's text (STL only). */
+  value?: string;
+  /** The record's text, its first 1,024 bytes (STL only). */
+  raw?: string;
+}
+
+export const ERROR_VIEWS: Record<LoadErrorTable, ErrorView> = {
+  stl: { name: 'stl_load_errors', key: 'query', file: 'filename', column: 'colname', reason: 'err_reason', value: 'raw_field_value', raw: 'raw_line' },
+  sys: { name: 'sys_load_error_detail', key: 'query_id', file: 'file_name', column: 'column_name', reason: 'error_message' },
 };
 
-export interface RejectRow {
-  target_table: string;
-  source: string;
-  line: number | null;
-  reason: string;
-  raw: string | null;
+/** Run right after a COPY in the same session: its query id, and the session's process id. */
+export const COPY_IDS_SQL = 'SELECT pg_last_copy_id() AS copy_id, pg_backend_pid() AS pid';
+
+/** The ids a load's SQL is keyed by: integers from COPY_IDS_SQL, or placeholders in a dry run. */
+export interface CopyIds {
+  copyId: string;
+  pid: string;
 }
 
-/** The last COPY's load errors, one row per skipped record. */
-export function loadErrorsSql(from: LoadErrorTable): string {
-  return from === 'stl'
-    ? `SELECT TRIM(filename) AS file, line_number AS line, TRIM(colname) AS "column", TRIM(err_reason) AS reason,
-       TRIM(raw_field_value) AS value, TRIM(raw_line) AS raw
-FROM stl_load_errors WHERE query = pg_last_copy_id() ORDER BY filename, line_number`
-    : `SELECT TRIM(file_name) AS file, line_number AS line, TRIM(column_name) AS "column", TRIM(error_message) AS reason,
-       CAST(NULL AS VARCHAR(1)) AS value, CAST(NULL AS VARCHAR(1)) AS raw
-FROM sys_load_error_detail WHERE query_id = pg_last_copy_id() ORDER BY file_name, line_number`;
+/** Redshift's account of the COPY: its row of SYS_LOAD_HISTORY, found by query id or as the session's latest. */
+export function loadHistorySql(ids: CopyIds): string {
+  return `SELECT query_id, loaded_rows, error_count, TRIM(status) AS status
+FROM sys_load_history
+WHERE query_id = ${ids.copyId} OR session_id = ${ids.pid}
+ORDER BY CASE WHEN query_id = ${ids.copyId} THEN 0 ELSE 1 END, start_time DESC
+LIMIT 1`;
 }
 
-/** etl_rejects.reason and .raw sizes in bytes (tables.ts). */
-const REASON_BYTES = 4096;
-const RAW_BYTES = 65535;
+export type LoadHistoryRow = {
+  query_id: SqlValue;
+  loaded_rows: SqlValue;
+  error_count: SqlValue;
+  status: SqlValue;
+};
 
 /**
- * Load-error rows → etl_rejects rows: the file, the line (for JSON, Redshift
- * reports the object's last line, which for NDJSON is its only line), and a
- * reason naming the column as the table spells it (`userId`, not `userid`)
- * with the value that failed. One reject per record.
- *
- * @example
- *   loadErrorRejects([{ file: 's3://b/log/a.json', line: 3, column: 'sessionid', reason: 'Invalid digit, Value \'x\'', value: 'x', raw: '{…}' }], stagingEvents, 's3://b/log/')
- *   // [{ target_table: 'staging_events', source: 's3://b/log/a.json', line: 3, reason: 'sessionId: Invalid digit, Value \'x\' (value "x")', raw: '{…}' }]
+ * The view's error rows of one COPY, each with `keep`: the first row of a
+ * record (a record with several bad fields has one row each), or a row with no
+ * line (an error about the file, e.g. a JSONPaths mismatch), which is its own.
  */
-export function loadErrorRejects(rows: readonly LoadErrorRow[], table: Table, from: string): RejectRow[] {
-  const seen = new Set<string>();
-  const out: RejectRow[] = [];
-  for (const r of rows) {
-    const source = text(r.file) || from;
-    const n = r.line === null ? Number.NaN : Number(r.line);
-    const line = Number.isSafeInteger(n) && n > 0 ? n : null;
-    const key = `${source}\n${line ?? `#${out.length}`}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    const column = text(r.column);
-    const name = column ? (table.columns.find((c) => c.name.toLowerCase() === column.toLowerCase())?.name ?? column) : '';
-    const why = text(r.reason) || 'rejected by COPY';
-    const value = text(r.value);
-    const reason = `${name ? `${name}: ` : ''}${why}${value ? ` (value "${cutCodePoints(value, REASON_VALUE_LIMIT)}")` : ''}`;
-    const raw = text(r.raw);
-    out.push({ target_table: table.name, source, line, reason: cutBytes(reason, REASON_BYTES), raw: raw ? cutBytes(raw, RAW_BYTES) : null });
-  }
-  return out;
+function errorRowsSql(view: ErrorView, errorsId: string): string {
+  const line = 'line_number';
+  return `SELECT e.*, CASE WHEN ${line} IS NULL OR ${line} <= 0 OR ROW_NUMBER() OVER (PARTITION BY ${view.file}, ${line} ORDER BY ${view.column}, ${view.reason}) = 1 THEN 1 ELSE 0 END AS keep
+  FROM ${view.name} e WHERE ${view.key} = ${errorsId}`;
 }
 
 /**
- * `INSERT INTO etl_rejects … VALUES …` in statements of at most `maxChars`
- * (the Data API takes at most 100 KB of SQL per statement).
+ * The reject's reason: the column as the table spells it (`userId`, not
+ * Redshift's folded `userid`), COPY's message, and the field's text where the
+ * view has it, cut to REASON_VALUE_LIMIT characters. At most 127 + 512 + 260
+ * characters of the view's columns: well within etl_rejects.reason.
  */
-export function insertRejectsSql(rows: readonly RejectRow[], d: SqlDialect, maxChars = 60_000, into = 'etl_rejects'): string[] {
+function reasonSql(view: ErrorView, table: Table, d: SqlDialect): string {
   const q = d.quoteString;
-  const head = `INSERT INTO ${into} (target_table, source, line, reason, ${d.columnName('raw')}) VALUES\n`;
-  const statements: string[] = [];
-  let values: string[] = [];
-  let size = head.length;
-  for (const r of rows) {
-    const v = `(${q(r.target_table)}, ${q(r.source)}, ${r.line ?? 'NULL'}, ${q(r.reason)}, ${r.raw === null ? 'NULL' : q(r.raw)})`;
-    if (values.length > 0 && size + v.length + 2 > maxChars) {
-      statements.push(head + values.join(',\n'));
-      values = [];
-      size = head.length;
-    }
-    values.push(v);
-    size += v.length + 2;
+  const col = `TRIM(${view.column})`;
+  const renamed = table.columns.filter((c) => c.name !== c.name.toLowerCase());
+  const name = renamed.length === 0 ? col : `CASE LOWER(${col}) ${renamed.map((c) => `WHEN ${q(c.name.toLowerCase())} THEN ${q(c.name)}`).join(' ')} ELSE ${col} END`;
+  const value = view.value
+    ? ` || CASE WHEN COALESCE(TRIM(${view.value}), '') = '' THEN '' ELSE ' (value "' || LEFT(TRIM(${view.value}), ${REASON_VALUE_LIMIT}) || '")' END`
+    : '';
+  return `CASE WHEN COALESCE(${col}, '') = '' THEN '' ELSE ${name} || ': ' END || COALESCE(NULLIF(TRIM(${view.reason}), ''), 'rejected by COPY')${value}`;
+}
+
+/**
+ * Moves one COPY's load errors into etl_rejects (the run's copy of it): one
+ * reject per record, with its file (the COPY location when the view has none),
+ * its line (for JSON, Redshift gives the object's last line, which for NDJSON
+ * is its only one), the reason, and the raw line where the view keeps it.
+ */
+export function insertLoadErrorsSql(table: Table, from: string, errors: LoadErrorTable, errorsId: string, d: SqlDialect, into = 'etl_rejects'): string {
+  const view = ERROR_VIEWS[errors];
+  const q = d.quoteString;
+  const raw = view.raw ? `NULLIF(TRIM(${view.raw}), '')` : 'CAST(NULL AS VARCHAR(1))';
+  return `INSERT INTO ${into} (target_table, source, line, reason, ${d.columnName('raw')})
+SELECT ${q(table.name)}, COALESCE(NULLIF(TRIM(${view.file}), ''), ${q(from)}), CASE WHEN line_number > 0 THEN CAST(line_number AS BIGINT) END,
+       ${reasonSql(view, table, d)}, ${raw}
+FROM (${errorRowsSql(view, errorsId)}) x
+WHERE keep = 1`;
+}
+
+/** How many error rows the view holds for the COPY, and how many records (rejects) they make. */
+export function loadErrorCountsSql(errors: LoadErrorTable, errorsId: string): string {
+  return `SELECT COUNT(*) AS errors, COALESCE(SUM(keep), 0) AS rejects FROM (${errorRowsSql(ERROR_VIEWS[errors], errorsId)}) x`;
+}
+
+/**
+ * The check that every record COPY read is accounted for: Redshift's
+ * loaded_rows are the landed rows, and its error_count is what the error view
+ * holds (counted as rows or as records). Returns the problem, or undefined.
+ */
+export function reconcileCopy(
+  history: LoadHistoryRow | undefined,
+  found: { landed: number; errors: number; rejects: number },
+): string | undefined {
+  if (!history) return 'Redshift has no load history for it (sys_load_history)';
+  const loaded = Number(history.loaded_rows);
+  const skipped = Number(history.error_count);
+  if (loaded !== found.landed) return `Redshift says it loaded ${loaded} rows, and ${found.landed} landed`;
+  if (skipped !== found.errors && skipped !== found.rejects) {
+    return `Redshift says it skipped ${skipped} records, and its error view holds ${found.rejects} (${found.errors} error rows)`;
   }
-  if (values.length > 0) statements.push(head + values.join(',\n'));
-  return statements;
+  return undefined;
 }
 
 export interface CopyContext {
@@ -170,22 +203,4 @@ export function classifyCopyError(err: unknown, c: CopyContext): unknown {
     return make('SOURCE_NOT_FOUND', `Redshift found no files at ${c.from}: ${firstLine(message)}`, 'Check the location given with --songs/--logs or in [S3] SONG_DATA/LOG_DATA.');
   }
   return err;
-}
-
-function text(v: SqlValue | undefined): string {
-  return v === null || v === undefined ? '' : String(v).trim();
-}
-
-/** The longest prefix of `s` (whole code points) that fits in `n` bytes of UTF-8. */
-export function cutBytes(s: string, n: number): string {
-  if (Buffer.byteLength(s, 'utf8') <= n) return s;
-  let out = '';
-  let bytes = 0;
-  for (const ch of s) {
-    const b = Buffer.byteLength(ch, 'utf8');
-    if (bytes + b > n) break;
-    out += ch;
-    bytes += b;
-  }
-  return out;
 }

@@ -1,7 +1,7 @@
 import { ConfigError, SparkifyError } from '../../errors.js';
 import { stagingEvents, type Table } from '../../schema/tables.js';
 import type { Source } from '../../sources/source.js';
-import type { StagingInput, StagingLoadResult, Warehouse } from '../warehouse.js';
+import type { SqlValue, StagingInput, StagingLoadResult, Warehouse } from '../warehouse.js';
 import {
   copyLocation,
   copySql,
@@ -13,7 +13,18 @@ import {
   landingTableName,
   maxErrorFor,
 } from './redshift-copy.js';
-import { classifyCopyError, insertRejectsSql, loadErrorRejects, loadErrorsSql, type LoadErrorRow, type LoadErrorTable } from './redshift-load-errors.js';
+import {
+  classifyCopyError,
+  COPY_IDS_SQL,
+  ERROR_VIEWS,
+  insertLoadErrorsSql,
+  loadErrorCountsSql,
+  loadHistorySql,
+  reconcileCopy,
+  type LoadErrorTable,
+  type CopyIds,
+  type LoadHistoryRow,
+} from './redshift-load-errors.js';
 import { copyLocationIssues, type RedshiftCopyOptions } from './redshift-target.js';
 
 /** What the Redshift staging load needs of a warehouse: one session running SQL. */
@@ -24,7 +35,12 @@ export interface RedshiftStagingOptions {
   copy: RedshiftCopyOptions;
   /** Where load errors are read back: STL_LOAD_ERRORS (provisioned) or SYS_LOAD_ERROR_DETAIL (Serverless). */
   loadErrors: LoadErrorTable;
+  /** How the load waits for Redshift's load history to show the COPY; injectable so tests never really wait. */
+  sleep?: (ms: number) => Promise<void>;
 }
+
+/** Pauses while SYS_LOAD_HISTORY catches up with a COPY that just ended (about 8 s in all). */
+const HISTORY_WAITS_MS = [250, 500, 1000, 2000, 4000];
 
 /**
  * What stops a source from being loaded into `table` by COPY (both Redshift
@@ -74,8 +90,14 @@ export async function loadStagingRedshift(db: RedshiftSql, table: Table, input: 
     throw classifyCopyError(err, { table, from, iamRoleArn, jsonPaths, maxRejects: input.maxRejects, maxError, loadErrors: options.loadErrors });
   }
 
-  const copyRejects = loadErrorRejects(await db.query<LoadErrorRow>(loadErrorsSql(options.loadErrors)), table, from);
-  for (const sql of insertRejectsSql(copyRejects, d, undefined, input.into.rejects)) await db.execute(sql);
+  const [ids] = await db.query<{ copy_id: SqlValue; pid: SqlValue }>(COPY_IDS_SQL);
+  const copyId = sqlInteger(ids?.copy_id, 'pg_last_copy_id()');
+  const pid = sqlInteger(ids?.pid, 'pg_backend_pid()');
+  const history = await loadHistory(db, { copyId, pid }, options.sleep);
+  // STL_LOAD_ERRORS is keyed by pg_last_copy_id() (documented); SYS_LOAD_ERROR_DETAIL by the history's query_id.
+  const errorsId = options.loadErrors === 'stl' || !history ? copyId : sqlInteger(history.query_id, 'sys_load_history.query_id');
+  await db.execute(insertLoadErrorsSql(table, from, options.loadErrors, errorsId, d, input.into.rejects));
+  const [found] = await db.query<{ errors: SqlValue; rejects: SqlValue }>(loadErrorCountsSql(options.loadErrors, errorsId));
   const rowRejects = insertRowRejectsSql(table, from, d, input.into.rejects);
   if (rowRejects) await db.execute(rowRejects);
   await db.execute(insertStagingSql(table, d, input.into.rows));
@@ -84,7 +106,43 @@ export async function loadStagingRedshift(db: RedshiftSql, table: Table, input: 
 
   const total = Number(counts?.total ?? 0);
   const bad = Number(counts?.bad ?? 0);
+  const copyRejects = Number(found?.rejects ?? 0);
+  const problem = reconcileCopy(history, { landed: total, errors: Number(found?.errors ?? 0), rejects: copyRejects });
+  if (problem) {
+    const view = ERROR_VIEWS[options.loadErrors].name;
+    throw new SparkifyError(
+      'LOAD_FAILED',
+      `The COPY into ${table.name} from ${from} cannot be accounted for: ${problem}. A record it skipped could be lost, so no table was changed.`,
+      {
+        hint: `Compare SELECT * FROM sys_load_history WHERE query_id = ${copyId} OR session_id = ${pid} with SELECT * FROM ${view} WHERE ${ERROR_VIEWS[options.loadErrors].key} = ${errorsId}, and report it (docs/redshift.md lists what is verified on a real cluster).`,
+      },
+    );
+  }
   const bytes = input.files.reduce((n, f) => n + f.size, 0);
-  input.onProgress?.({ records: total + copyRejects.length, bytes, files: input.files.length });
-  return { rows: total - bad, rejected: copyRejects.length + bad, bytes };
+  input.onProgress?.({ records: total + copyRejects, bytes, files: input.files.length });
+  return { rows: total - bad, rejected: copyRejects + bad, bytes };
+}
+
+/**
+ * The COPY's row of SYS_LOAD_HISTORY, waiting while it is missing or still
+ * running (system views can trail the statement by a moment).
+ */
+async function loadHistory(db: RedshiftSql, ids: CopyIds, sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))): Promise<LoadHistoryRow | undefined> {
+  for (let attempt = 0; ; attempt++) {
+    const [row] = await db.query<LoadHistoryRow>(loadHistorySql(ids));
+    const settled = row !== undefined && String(row.status).toLowerCase() !== 'running';
+    if (settled || attempt >= HISTORY_WAITS_MS.length) return row;
+    await sleep(HISTORY_WAITS_MS[attempt]!);
+  }
+}
+
+/** An id from Redshift, as the integer literal the next statements are keyed by. */
+function sqlInteger(v: SqlValue | undefined, what: string): string {
+  const text = v === null || v === undefined ? '' : String(v).trim();
+  if (!/^-?\d{1,19}$/.test(text) || text === '-1') {
+    throw new SparkifyError('LOAD_FAILED', `Redshift returned ${text === '' ? 'nothing' : `"${text}"`} for ${what} after a COPY, so its load errors cannot be found; no table was changed.`, {
+      hint: 'Run the command again; if it happens again, report it with the output of SELECT pg_last_copy_id(), pg_backend_pid().',
+    });
+  }
+  return text;
 }
