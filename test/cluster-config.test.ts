@@ -55,6 +55,17 @@ describe('clusterSettingsFromConfig', () => {
     expect(clusterSettingsFromConfig({ sections: { CLUSTER: { CLUSTER_TYPE: 'serverless' } }, serverless: false }).settings?.kind).toBe('provisioned');
   });
 
+  it("checks the port against the ranges each kind accepts (ra3 and Serverless: 5431-5455, 8191-8215; dc2: 1150-65535)", () => {
+    const port = (CLUSTER: Record<string, string>, serverless?: boolean) => clusterSettingsFromConfig({ sections: { CLUSTER }, serverless });
+    expect(port({ DB_PORT: '5455' }).settings?.port).toBe(5455);
+    expect(port({ DB_PORT: '8191' }, true).settings?.port).toBe(8191);
+    expect(port({ DB_PORT: '5456' }).issues).toEqual([
+      { where: 'dwh.cfg [CLUSTER] DB_PORT', message: '5456 is not a port an ra3 cluster accepts: choose one from 5431 to 5455 or from 8191 to 8215 (5439 is the default)' },
+    ]);
+    expect(port({ DB_PORT: '15439' }, true).issues[0]?.message).toMatch(/^15439 is not a port Redshift Serverless accepts/);
+    expect(port({ DB_PORT: '15439', NODE_TYPE: 'dc2.large' }).settings?.port).toBe(15439);
+  });
+
   it('returns every problem as {where, message}, never the password itself', () => {
     const { settings, issues } = clusterSettingsFromConfig({
       fileName: 'dwh.cfg',

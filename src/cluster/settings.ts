@@ -118,6 +118,14 @@ export function clusterSettingsFromConfig(input: ClusterSettingsInput): ClusterS
     issues.push({ where: `${file} [CLUSTER] DB_PASSWORD`, message: 'is empty: creating a cluster needs an admin password (8-64 characters with an uppercase letter, a lowercase letter and a digit)' });
   }
   const port = integer('CLUSTER', 'DB_PORT', 5439, 1150, 65535, 'a Redshift port');
+  // CreateCluster and CreateWorkgroup: ra3 clusters and Serverless take 5431-5455 or 8191-8215; dc2 clusters 1150-65535.
+  const portRangesApply = serverless || !/^dc2\./i.test(get('CLUSTER', 'NODE_TYPE')?.value ?? 'ra3.large');
+  if (portRangesApply && !((port >= 5431 && port <= 5455) || (port >= 8191 && port <= 8215))) {
+    issues.push({
+      where: `${file} [CLUSTER] DB_PORT`,
+      message: `${port} is not a port ${serverless ? 'Redshift Serverless' : 'an ra3 cluster'} accepts: choose one from 5431 to 5455 or from 8191 to 8215 (5439 is the default)`,
+    });
+  }
   const roleName = text('IAM_ROLE', 'NAME', DEFAULT_ROLE_NAME);
   check(roleName, /^[\w+=,.@-]{1,64}$/.test(roleName.value), `"${roleName.value}" is not an IAM role name (1-64 letters, digits or +=,.@_-)`);
   const region = input.region ?? get('AWS', 'REGION');
