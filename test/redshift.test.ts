@@ -40,7 +40,8 @@ import { classifyCopyError, COPY_IDS_SQL, insertLoadErrorsSql, loadHistorySql, r
 import { acquireTableLock } from '../src/warehouses/redshift/redshift-lock.js';
 import { isServerlessHost, RedshiftWarehouse } from '../src/warehouses/redshift/redshift-warehouse.js';
 import { loadStagingRedshift, redshiftSourceIssues, type RedshiftSql } from '../src/warehouses/redshift/redshift-staging.js';
-import type { Row } from '../src/warehouses/warehouse.js';
+import type { Row, Warehouse } from '../src/warehouses/warehouse.js';
+import { countTables } from '../src/pipeline/stage.js';
 import { SAMPLE_LOGS, SAMPLE_SONGS } from './helpers/oracle.js';
 import { TEST_PG, dropSchema, dump, runsHere, uniqueSchema } from './warehouses.js';
 
@@ -297,6 +298,26 @@ describe('redshift: load errors into etl_rejects, inside the warehouse', () => {
     expect(reconcileCopy(history, { landed: 10, errors: 0, rejects: 0 })).toBe('Redshift says it skipped 2 records, and its error view holds 0 (0 error rows)');
     expect(reconcileCopy(history, { landed: 9, errors: 2, rejects: 2 })).toBe('Redshift says it loaded 10 rows, and 9 landed');
     expect(reconcileCopy(undefined, { landed: 10, errors: 0, rejects: 0 })).toBe('Redshift has no load history for it (sys_load_history)');
+  });
+});
+
+describe('redshift: row counts keyed on table names', () => {
+  /** Answers the count query the way Redshift may: names as blank-padded CHAR. */
+  const padded = (rows: { name: string; n: number }[]) => {
+    const seen: string[] = [];
+    const wh = { dialect: redshiftDialect, query: async (sql: string) => (seen.push(sql), rows) } as unknown as Warehouse;
+    return { wh, seen };
+  };
+
+  it('casts the names to VARCHAR and compares them trimmed, so a padded name still counts', async () => {
+    const { wh, seen } = padded([{ name: 'users    ', n: 104 }, { name: 'songplays', n: 6820 }]);
+    expect(await countTables(wh, [{ name: 'users' }, { name: 'songplays' }])).toEqual({ users: 104, songplays: 6820 });
+    expect(seen[0]).toContain("SELECT CAST('users' AS VARCHAR(128)) AS name, COUNT(*) AS n FROM users");
+  });
+
+  it('fails rather than report 0 for a table missing from the answer', async () => {
+    const { wh } = padded([{ name: 'users', n: 104 }]);
+    await expect(countTables(wh, [{ name: 'users' }, { name: 'songplays' }])).rejects.toMatchObject({ code: 'INTERNAL' });
   });
 });
 

@@ -64,11 +64,19 @@ export async function assertTablesExist(wh: Warehouse): Promise<void> {
   for (const t of ALL_TABLES) await wh.query(`SELECT 1 AS one FROM ${t.name} WHERE 1 = 0`);
 }
 
-/** One query counting the rows of `tables`. */
+/**
+ * One query counting the rows of `tables`. The names are cast to VARCHAR (a
+ * bare literal may come back as a blank-padded CHAR on Redshift) and compared
+ * trimmed; a table missing from the answer is an error, never a zero.
+ */
 export async function countTables(wh: Warehouse, tables: readonly { name: string }[]): Promise<Record<string, number>> {
-  const sql = tables.map((t) => `SELECT ${wh.dialect.quoteString(t.name)} AS name, COUNT(*) AS n FROM ${t.name}`).join('\nUNION ALL\n');
+  const sql = tables.map((t) => `SELECT CAST(${wh.dialect.quoteString(t.name)} AS VARCHAR(128)) AS name, COUNT(*) AS n FROM ${t.name}`).join('\nUNION ALL\n');
   const rows = await wh.query<{ name: string; n: number }>(sql);
   const counts: Record<string, number> = {};
-  for (const t of tables) counts[t.name] = Number(rows.find((r) => r.name === t.name)?.n ?? 0);
+  for (const t of tables) {
+    const row = rows.find((r) => String(r.name).trim() === t.name);
+    if (!row) throw new SparkifyError('INTERNAL', `Counting the rows of ${t.name} returned no row for it.`, { sql });
+    counts[t.name] = Number(row.n);
+  }
   return counts;
 }
