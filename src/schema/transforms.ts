@@ -31,9 +31,11 @@ export function transforms(d: SqlDialect, options: TransformOptions = {}): Trans
   ).map(n);
   const startTime = d.epochMsToTimestamp('p.ts');
   // A play is matched to at most one song: among songs with the same title, artist name and duration, the smallest song_id.
+  // Text matches byte for byte on every warehouse: Redshift compares VARCHARs ignoring trailing spaces, so the
+  // lengths (which count them everywhere) are compared and partitioned on too. 5 sample titles end in a space.
   const songCandidates = `
   SELECT title, artist_name, duration, song_id, artist_id,
-         ROW_NUMBER() OVER (PARTITION BY title, artist_name, duration ORDER BY song_id, artist_id) AS pick
+         ROW_NUMBER() OVER (PARTITION BY title, LENGTH(title), artist_name, LENGTH(artist_name), duration ORDER BY song_id, artist_id) AS pick
   FROM ${stagingSongs}`;
   return [
     {
@@ -62,7 +64,8 @@ SELECT p.songplay_id,
             THEN SUBSTRING(p.userAgent, 2, LENGTH(p.userAgent) - 2) ELSE p.userAgent END
 FROM plays p
 ${options.matchedOnly ? 'JOIN' : 'LEFT JOIN'} candidates c
-  ON c.pick = 1 AND c.title = p.song AND c.artist_name = p.artist AND c.duration = p.length`,
+  ON c.pick = 1 AND c.title = p.song AND LENGTH(c.title) = LENGTH(p.song)
+ AND c.artist_name = p.artist AND LENGTH(c.artist_name) = LENGTH(p.artist) AND c.duration = p.length`,
     },
     {
       // One row per user, from the user's latest event of any page (a user who
