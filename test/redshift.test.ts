@@ -19,7 +19,7 @@ import { createTables } from '../src/pipeline/create-tables.js';
 import { etl } from '../src/pipeline/etl.js';
 import { coerceValue } from '../src/schema/coerce.js';
 import { createTableSql } from '../src/schema/ddl.js';
-import { ALL_TABLES, STAR_TABLES, stagingEvents, stagingSongs, tableByName, type Table } from '../src/schema/tables.js';
+import { ALL_TABLES, REJECT_RAW_LIMIT, STAR_TABLES, stagingEvents, stagingSongs, tableByName, type Table } from '../src/schema/tables.js';
 import { transforms } from '../src/schema/transforms.js';
 import { LocalSource } from '../src/sources/local.js';
 import type { Source, SourceFile } from '../src/sources/source.js';
@@ -35,7 +35,7 @@ import {
   landingTableName,
   maxErrorFor,
 } from '../src/warehouses/redshift/redshift-copy.js';
-import { REDSHIFT_MAX_VARCHAR, redshiftDialect } from '../src/warehouses/redshift/redshift-dialect.js';
+import { REDSHIFT_MAX_VARCHAR, REDSHIFT_RESERVED, redshiftDialect } from '../src/warehouses/redshift/redshift-dialect.js';
 import { classifyCopyError, COPY_IDS_SQL, insertLoadErrorsSql, loadHistorySql, reconcileCopy } from '../src/warehouses/redshift/redshift-load-errors.js';
 import { acquireTableLock } from '../src/warehouses/redshift/redshift-lock.js';
 import { isServerlessHost, RedshiftWarehouse } from '../src/warehouses/redshift/redshift-warehouse.js';
@@ -108,7 +108,11 @@ describe('redshift: DDL from the table data', () => {
       expect(createTableSql(t, redshiftDialect)).not.toMatch(/COLLATE|IDENTITY/);
     }
     expect(columnTypes(stagingEvents)).toMatchObject({ ts: 'BIGINT', userId: 'INTEGER', userAgent: 'VARCHAR(1024)', location: 'VARCHAR(512)' });
-    expect(columnTypes(tableByName('etl_rejects')).raw).toBe(`VARCHAR(${REDSHIFT_MAX_VARCHAR})`);
+    // raw holds what any warehouse keeps of a record (REJECT_RAW_LIMIT characters of up to 4 bytes; STL's raw_line
+    // is 1,024 bytes), not 65,535: Redshift warns that such wide rows may fail INSERT and SELECT.
+    expect(columnTypes(tableByName('etl_rejects')).raw).toBe(`VARCHAR(${REJECT_RAW_LIMIT * 4})`);
+    const widest = Math.max(...ALL_TABLES.map((t) => t.columns.reduce((n, c) => n + (c.maxBytes ?? 8), 0)));
+    expect(widest).toBeLessThan(REDSHIFT_MAX_VARCHAR / 4);
   });
 
   it('sizes every text column explicitly, within Redshift limits', () => {
@@ -170,8 +174,26 @@ describe('redshift: DDL from the table data', () => {
     expect(createTableSql(tableByName('songplays'), redshiftDialect)).toContain('PRIMARY KEY (songplay_id)');
     expect(createTableSql(tableByName('time'), redshiftDialect)).toContain('PRIMARY KEY (start_time)');
     const rejects = createTableSql(tableByName('etl_rejects'), redshiftDialect);
-    expect(rejects).toContain('"raw" VARCHAR(65535)');
+    expect(rejects).toContain('"raw" VARCHAR(4000)');
     expect(rejects).toMatch(/\n {2}reason VARCHAR/);
+  });
+
+  it("quotes exactly the Developer Guide's reserved words, and START and CONNECT, which it says to quote", () => {
+    // Copied from https://docs.aws.amazon.com/redshift/latest/dg/r_pg_keywords.html
+    const documented = `AES128 AES256 ALL ALLOWOVERWRITE ANALYSE ANALYZE AND ANY ARRAY AS ASC AUTHORIZATION AZ64 BACKUP BETWEEN BINARY
+      BLANKSASNULL BOTH BYTEDICT BZIP2 CASE CAST CHECK COLLATE COLUMN CONSTRAINT CREATE CREDENTIALS CROSS CURRENT_DATE CURRENT_TIME
+      CURRENT_TIMESTAMP CURRENT_USER CURRENT_USER_ID DEFAULT DEFERRABLE DEFLATE DEFRAG DELTA DELTA32K DESC DISABLE DISTINCT DO ELSE
+      EMPTYASNULL ENABLE ENCODE ENCRYPT ENCRYPTION END EXCEPT EXPLICIT FALSE FOR FOREIGN FREEZE FROM FULL GLOBALDICT256 GLOBALDICT64K
+      GRANT GROUP GZIP HAVING IDENTITY IGNORE ILIKE IN INITIALLY INNER INTERSECT INTERVAL INTO IS ISNULL JOIN LEADING LEFT LIKE LIMIT
+      LOCALTIME LOCALTIMESTAMP LUN LUNS LZO LZOP MINUS MOSTLY16 MOSTLY32 MOSTLY8 NATURAL NEW NOT NOTNULL NULL NULLS OFF OFFLINE OFFSET
+      OID OLD ON ONLY OPEN OR ORDER OUTER OVERLAPS PARALLEL PARTITION PERCENT PERMISSIONS PIVOT PLACING PRIMARY RAW READRATIO RECOVER
+      REFERENCES REJECTLOG RESORT RESPECT RESTORE RIGHT SELECT SESSION_USER SIMILAR SNAPSHOT SOME SYSDATE SYSTEM TABLE TAG TDES TEXT255
+      TEXT32K THEN TIMESTAMP TO TOP TRAILING TRUE TRUNCATECOLUMNS UNION UNIQUE UNNEST UNPIVOT USER USING VERBOSE WALLET WHEN WHERE WITH
+      WITHOUT`.split(/\s+/);
+    expect([...REDSHIFT_RESERVED].sort()).toEqual([...documented, 'START', 'CONNECT'].sort());
+    expect(redshiftDialect.columnName('raw')).toBe('"raw"');
+    expect(redshiftDialect.columnName('start')).toBe('"start"');
+    expect(redshiftDialect.columnName('start_time')).toBe('start_time');
   });
 
   it('doubles backslashes in string literals (Redshift reads them as escapes)', () => {

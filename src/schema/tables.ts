@@ -39,6 +39,9 @@ export type StagingTableName = 'staging_events' | 'staging_songs';
 export type StarTableName = 'songplays' | 'users' | 'songs' | 'artists' | 'time';
 export type TableName = StagingTableName | StarTableName | 'etl_rejects';
 
+/** Longest raw record text kept in etl_rejects, in characters. */
+export const REJECT_RAW_LIMIT = 1000;
+
 /**
  * Sizes of text columns in bytes (Redshift's VARCHAR(n) counts bytes, not
  * characters). On the sample the longest values are 159 bytes (a song title
@@ -207,7 +210,9 @@ export const etlRejects: Table = {
     sized('source', 2048, { notNull: true }),
     { name: 'line', type: 'bigint' },
     sized('reason', 4096, { notNull: true }),
-    sized('raw', TEXT_BYTES.max),
+    // The record's first REJECT_RAW_LIMIT characters (at most 4 bytes each); on Redshift, STL's raw_line
+    // (1,024 bytes). Not 65,535: Redshift warns that rows this wide may fail INSERT and SELECT.
+    sized('raw', REJECT_RAW_LIMIT * 4),
   ],
   distribution: { style: 'even' },
 };
@@ -223,5 +228,3 @@ export function tableByName(name: TableName): Table {
   return table;
 }
 
-/** Longest raw record text kept in etl_rejects. */
-export const REJECT_RAW_LIMIT = 1000;
