@@ -100,8 +100,10 @@ describe('config', () => {
     const serverless = loadConfig({ flags: { warehouse: 'redshift+data-api://sparkify/dev?workgroup=1', ...s3 }, env: {}, cwd: dir }).config!;
     expect(serverless.warehouse).toMatchObject({ kind: 'redshift-data-api', dataApi: { workgroupName: 'sparkify', database: 'dev' } });
     expect(describeTarget(serverless.warehouse)).toBe('Redshift Data API workgroup sparkify/dev (schema public)');
-    const { issues } = loadConfig({ flags: { warehouse: 'redshift+data-api://dwhcluster/dwh', ...s3 }, env: {}, cwd: dir });
-    expect(issues.map((i) => i.message).join()).toMatch(/database user .* or a Secrets Manager ARN/);
+    // Neither a user nor a secret: the caller's IAM identity (GetClusterCredentialsWithIAM), as the Data API allows.
+    const iam = loadConfig({ flags: { warehouse: 'redshift+data-api://dwhcluster/dwh', ...s3 }, env: {}, cwd: dir });
+    expect(iam.issues).toEqual([]);
+    expect(iam.config!.warehouse).toMatchObject({ kind: 'redshift-data-api', dataApi: { clusterIdentifier: 'dwhcluster', database: 'dwh' } });
   });
 
   it('finds what Redshift cannot load before any run: local folders, other S3 stores, a misplaced JSONPaths file', () => {

@@ -109,9 +109,10 @@ function resolveDataApi(value: string, where: string, ctx: ResolveContext): Reds
   else if (!clusterIdentifier) {
     ctx.issues.push({ where: `${file} [CLUSTER] IDENTIFIER / WORKGROUP`, message: 'the Data API needs a cluster identifier or a Serverless workgroup name' });
     return undefined;
-  } else if (!dbUser && !secretArn) {
-    ctx.issues.push({ where: `${file} [CLUSTER] DB_USER / SECRET_ARN`, message: 'the Data API on a provisioned cluster needs a database user (temporary credentials) or a Secrets Manager ARN' });
-    return undefined;
-  } else dataApi = { clusterIdentifier, database, dbUser, secretArn };
+  } else {
+    // Neither a database user nor a secret: the Data API maps the caller's IAM identity to a database user
+    // (redshift:GetClusterCredentialsWithIAM).
+    dataApi = { clusterIdentifier, database, dbUser, secretArn };
+  }
   return { kind: 'redshift-data-api', dataApi: definedOnly(dataApi), schema: ctx.schema, region: ctx.region, copy: ctx.copy };
 }
