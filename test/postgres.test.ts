@@ -201,6 +201,17 @@ describe.skipIf(!enabled)('postgres: one warehouse', () => {
     await expect(wh.execute('INSERT INTO users SELECT * FROM users LIMIT 1')).rejects.toMatchObject({ code: 'WAREHOUSE_QUERY_FAILED' });
   });
 
+  it('analyzes every table a load replaced, so the first queries are planned on fresh statistics', async () => {
+    await createTables(wh);
+    await etl(wh, { songs: SAMPLE_SONGS, logs: SAMPLE_LOGS });
+    const analyzed = await wh.query(`SELECT relname AS t, n_live_tup AS rows FROM pg_stat_user_tables
+      WHERE schemaname = '${schema}' AND last_analyze IS NOT NULL ORDER BY 1`);
+    expect(analyzed.map((r) => r.t)).toEqual(ALL_TABLES.map((t) => t.name).sort());
+    const [stats] = await wh.query(`SELECT reltuples AS n FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace
+      WHERE s.nspname = '${schema}' AND c.relname = 'songplays'`);
+    expect(stats).toEqual({ n: 6820 });
+  });
+
   it('reports a failed statement with the first line of the server message', async () => {
     const err = await wh.query('SELEC 1').catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'WAREHOUSE_QUERY_FAILED', message: 'PostgreSQL: syntax error at or near "SELEC"' });

@@ -42,6 +42,7 @@ import { isServerlessHost, RedshiftWarehouse } from '../src/warehouses/redshift/
 import { loadStagingRedshift, redshiftSourceIssues, type RedshiftSql } from '../src/warehouses/redshift/redshift-staging.js';
 import type { Row, Warehouse } from '../src/warehouses/warehouse.js';
 import { countTables } from '../src/pipeline/stage.js';
+import { analyzeTables } from '../src/pipeline/publish.js';
 import { SAMPLE_LOGS, SAMPLE_SONGS } from './helpers/oracle.js';
 import { TEST_PG, dropSchema, dump, runsHere, uniqueSchema } from './warehouses.js';
 
@@ -340,6 +341,19 @@ describe('redshift: row counts keyed on table names', () => {
   it('fails rather than report 0 for a table missing from the answer', async () => {
     const { wh } = padded([{ name: 'users', n: 104 }]);
     await expect(countTables(wh, [{ name: 'users' }, { name: 'songplays' }])).rejects.toMatchObject({ code: 'INTERNAL' });
+  });
+});
+
+describe('redshift: after a load', () => {
+  it('analyzes every table it replaced; a failure is a warning (the run is already published), never an error', async () => {
+    const seen: string[] = [];
+    const wh = { dialect: redshiftDialect, execute: async (sql: string) => void seen.push(sql) } as unknown as Warehouse;
+    expect(await analyzeTables(wh)).toBeUndefined();
+    expect(seen).toEqual(ALL_TABLES.map((t) => `ANALYZE ${t.name}`));
+    const failing = { dialect: redshiftDialect, execute: async () => Promise.reject(new Error('permission denied for relation songs\nDETAIL: x')) } as unknown as Warehouse;
+    expect(await analyzeTables(failing)).toBe(
+      'The tables were replaced, but updating their statistics failed (permission denied for relation songs); queries may be planned poorly until the warehouse analyzes them itself, or you run ANALYZE.',
+    );
   });
 });
 

@@ -8,7 +8,7 @@ import type { Source, SourceFile, SourceOptions } from '../sources/source.js';
 import type { StagingInput, Warehouse } from '../warehouses/warehouse.js';
 import type { EtlReport, PipelineOptions, RetryInfo, StageInfo, StageName } from './report.js';
 import { countRows } from './create-tables.js';
-import { createCopies, dropCopies, publish } from './publish.js';
+import { analyzeTables, createCopies, dropCopies, publish } from './publish.js';
 import { withRetries, type RetryOptions } from './retry.js';
 import { assertTablesExist, cancelOnAbort, countTables, stage, withLock } from './stage.js';
 
@@ -95,6 +95,9 @@ export async function etl(wh: Warehouse, options: EtlOptions): Promise<EtlReport
         await dropCopies(wh).catch(() => undefined);
         throw err;
       }
+      // Published: from here on nothing can undo the run, and a failure is only a warning.
+      const analyzeFailed = await analyzeTables(wh);
+      if (analyzeFailed) warn('publish', analyzeFailed);
       const counts = await countRows(wh);
       return {
         warehouse: wh.description,

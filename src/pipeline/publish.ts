@@ -1,5 +1,6 @@
 import { ALL_TABLES, STAR_TABLES } from '../schema/tables.js';
 import { beforePublishSql, createTableSql, dropTableSql, nextName, publishSql } from '../schema/ddl.js';
+import { firstLine, messageOf } from '../errors.js';
 import type { Warehouse } from '../warehouses/warehouse.js';
 
 /**
@@ -26,4 +27,21 @@ export async function publish(wh: Warehouse): Promise<void> {
   await wh.transaction(async () => {
     for (const t of ALL_TABLES) for (const sql of publishSql(t, wh.dialect)) await wh.execute(sql);
   });
+}
+
+/**
+ * `ANALYZE` of every table a run replaced, where the dialect wants it, so the
+ * analytics team's first queries are planned on fresh statistics. On Redshift
+ * VACUUM is left to its automatic vacuum, which sorts and reclaims in the
+ * background. Runs after the swap: a failure here cannot undo the run, so it is
+ * returned as a warning, never thrown.
+ */
+export async function analyzeTables(wh: Warehouse): Promise<string | undefined> {
+  if (!wh.dialect.analyzeAfterLoad) return undefined;
+  try {
+    for (const t of ALL_TABLES) await wh.execute(`ANALYZE ${t.name}`);
+    return undefined;
+  } catch (err) {
+    return `The tables were replaced, but updating their statistics failed (${firstLine(messageOf(err))}); queries may be planned poorly until the warehouse analyzes them itself, or you run ANALYZE.`;
+  }
 }

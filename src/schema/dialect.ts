@@ -27,6 +27,12 @@ export interface SqlDialect {
   quoteIdent(name: string): string;
   /** Quotes a string literal. */
   quoteString(value: string): string;
+  /**
+   * Whether a load ends with `ANALYZE` of the tables it replaced, so the first
+   * queries are planned on fresh statistics (PostgreSQL, Redshift); DuckDB
+   * keeps its statistics as it writes.
+   */
+  readonly analyzeAfterLoad: boolean;
 }
 
 /**
@@ -67,6 +73,7 @@ export const baseDialect: SqlDialect = {
   quoteString(value) {
     return `'${value.replace(/'/g, "''")}'`;
   },
+  analyzeAfterLoad: true,
 };
 
 /**

@@ -20,6 +20,7 @@ export const duckdbDialect = dialect({
   // DuckDB checks keys eagerly, which costs time on bulk loads; the transforms
   // produce unique keys by construction, and the tests check that they do.
   primaryKeys: 'none',
+  analyzeAfterLoad: false,
 });
 
 /** How DuckDB loads staging (see DuckDBLoadOptions); the defaults suit every input size. */
