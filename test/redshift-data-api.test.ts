@@ -3,11 +3,14 @@
  * replaces RedshiftDataClient's `send`): no AWS and no Redshift are reachable
  * from this machine. These tests check which calls sparkify makes, with which
  * parameters and in which order, and how it reads the answers (polling with
- * backoff, paging, value types, failures, timeouts, sessions). They cannot
- * show that the real Data API accepts the calls or answers exactly like this.
+ * backoff, paging, value types, failures, timeouts, sessions, transactions as
+ * one BatchExecuteStatement, the statement-size and batch-size limits). They
+ * cannot show that the real Data API accepts the calls, answers exactly like
+ * this, or runs a batch as the one transaction its documentation promises.
  */
 import {
   ActiveStatementsExceededException,
+  BatchExecuteStatementCommand,
   CancelStatementCommand,
   DatabaseConnectionException,
   DescribeStatementCommand,
@@ -16,6 +19,7 @@ import {
   RedshiftDataClient,
   ResourceNotFoundException,
   ValidationException,
+  type BatchExecuteStatementCommandInput,
   type ColumnMetadata,
   type ExecuteStatementCommandInput,
   type Field,
@@ -23,11 +27,15 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SparkifyError } from '../src/errors.js';
-import { stagingSongs } from '../src/schema/tables.js';
+import { createTables } from '../src/pipeline/create-tables.js';
+import { publish } from '../src/pipeline/publish.js';
+import { createTableSql, dropTableSql, nextName, publishSql } from '../src/schema/ddl.js';
+import { ALL_TABLES, stagingSongs } from '../src/schema/tables.js';
 import type { Source } from '../src/sources/source.js';
 import { connectionParameters, DataApiSession } from '../src/warehouses/redshift/data-api/data-api-session.js';
-import { splitStatements } from '../src/warehouses/redshift/data-api/data-api-statements.js';
+import { MAX_BATCH_STATEMENTS, MAX_STATEMENT_BYTES, splitStatements } from '../src/warehouses/redshift/data-api/data-api-statements.js';
 import { RedshiftDataApiWarehouse } from '../src/warehouses/redshift/data-api/data-api-warehouse.js';
+import { redshiftDialect } from '../src/warehouses/redshift/redshift-dialect.js';
 import type { DataApiConnection } from '../src/warehouses/redshift/redshift-target.js';
 import { quietAwsSdk } from '../src/aws/quiet.js';
 
@@ -44,6 +52,12 @@ interface Submitted {
   polls: number;
 }
 
+interface SubmittedBatch {
+  id: string;
+  input: BatchExecuteStatementCommandInput;
+  polls: number;
+}
+
 interface Result {
   columns: ColumnMetadata[];
   /** One array of records per page. */
@@ -51,36 +65,103 @@ interface Result {
 }
 
 /**
- * A fake Data API: every statement takes `polls` DescribeStatement calls to
- * finish, fails when `fail` returns a message, and SELECTs answer `result`.
+ * What this fake refuses, as the real Data API documents it would: a
+ * statement over 100 KB (read here as 100 × 1024 UTF-8 bytes, the most
+ * generous reading; sparkify stops at 100,000), a batch of more than 40.
+ * The real error's wording is not known here.
+ */
+function refuseLikeTheApi(sqls: readonly string[]): void {
+  if (sqls.length < 1 || sqls.length > 40) throw new ValidationException({ message: `fake Data API: ${sqls.length} statements in a batch`, $metadata: {} });
+  for (const sql of sqls) {
+    const bytes = Buffer.byteLength(sql, 'utf8');
+    if (bytes > 100 * 1024) throw new ValidationException({ message: `fake Data API: a statement of ${bytes} bytes is over 100 KB`, $metadata: {} });
+  }
+}
+
+/**
+ * A fake Data API: every statement (or batch) takes `polls` DescribeStatement
+ * calls to finish, fails when `fail` returns a message (a batch: at its first
+ * failing statement, FAILED as a whole), and SELECTs answer `result`. The
+ * lock table's SELECT answers, by default, the row the last batch inserted
+ * (the lock was free).
  */
 function fakeDataApi(options: { polls?: number; fail?: (sql: string) => string | undefined; result?: (sql: string) => Result | undefined } = {}) {
   const submitted: Submitted[] = [];
+  const batches: SubmittedBatch[] = [];
   mock.on(ExecuteStatementCommand).callsFake(async (input: ExecuteStatementCommandInput) => {
+    refuseLikeTheApi([input.Sql!]);
     const s = { id: `stmt-${submitted.length + 1}`, input, polls: 0 };
     submitted.push(s);
     return { Id: s.id, SessionId: input.SessionId ?? 'session-1' };
   });
+  mock.on(BatchExecuteStatementCommand).callsFake(async (input: BatchExecuteStatementCommandInput) => {
+    refuseLikeTheApi(input.Sqls!);
+    const b = { id: `batch-${batches.length + 1}`, input, polls: 0 };
+    batches.push(b);
+    return { Id: b.id, SessionId: input.SessionId ?? 'session-1' };
+  });
   mock.on(DescribeStatementCommand).callsFake(async ({ Id }: { Id: string }) => {
-    const s = submitted.find((x) => x.id === Id)!;
+    const s = submitted.find((x) => x.id === Id) ?? batches.find((x) => x.id === Id)!;
     s.polls++;
     if (s.polls <= (options.polls ?? 0)) return { Id, Status: s.polls === 1 ? 'SUBMITTED' : 'STARTED' };
-    const error = options.fail?.(s.input.Sql!);
+    if ('Sqls' in s.input) {
+      const sqls = s.input.Sqls!;
+      const failedAt = sqls.findIndex((sql) => options.fail?.(sql));
+      const status = (i: number) => (failedAt < 0 || i < failedAt ? 'FINISHED' : i === failedAt ? 'FAILED' : 'ABORTED');
+      const SubStatements = sqls.map((sql, i) => ({ Id: `${Id}:${i + 1}`, QueryString: sql, Status: status(i) }));
+      if (failedAt >= 0) return { Id, Status: 'FAILED', Error: options.fail!(sqls[failedAt]!), SubStatements };
+      return { Id, Status: 'FINISHED', HasResultSet: false, SubStatements };
+    }
+    const sql = (s.input as ExecuteStatementCommandInput).Sql!;
+    const error = options.fail?.(sql);
     if (error) return { Id, Status: 'FAILED', Error: error };
-    return { Id, Status: 'FINISHED', HasResultSet: /^\s*SELECT/i.test(s.input.Sql!) };
+    return { Id, Status: 'FINISHED', HasResultSet: /^\s*SELECT/i.test(sql) };
   });
   mock.on(GetStatementResultCommand).callsFake(async ({ Id, NextToken }: { Id: string; NextToken?: string }) => {
     const s = submitted.find((x) => x.id === Id)!;
-    const r = options.result?.(s.input.Sql!) ?? defaultResult(s.input.Sql!);
+    const r = options.result?.(s.input.Sql!) ?? defaultResult(s.input.Sql!, batches);
     const page = NextToken ? Number(NextToken) : 0;
     return { ColumnMetadata: r.columns, Records: r.pages[page] ?? [], NextToken: page + 1 < r.pages.length ? String(page + 1) : undefined };
   });
-  return { submitted, sqls: () => submitted.map((s) => s.input.Sql) };
+  return { submitted, batches, sqls: () => submitted.map((s) => s.input.Sql) };
 }
 
-/** What the session set-up asks: the schema exists and may be used. */
-function defaultResult(sql: string): Result {
+/** Every call that sends SQL, in order: one statement's text, or a batch's. */
+type Sent = { sql: string } | { batch: string[] };
+function sent(): Sent[] {
+  return mock.calls().flatMap((call): Sent[] => {
+    const command = call.args[0];
+    if (command instanceof ExecuteStatementCommand) return [{ sql: command.input.Sql! }];
+    if (command instanceof BatchExecuteStatementCommand) return [{ batch: command.input.Sqls! }];
+    return [];
+  });
+}
+
+const LOCK_COLUMNS: ColumnMetadata[] = [
+  { name: 'token', typeName: 'varchar' },
+  { name: 'holder', typeName: 'varchar' },
+  { name: 'acquired_at', typeName: 'timestamp' },
+  { name: 'expires_at', typeName: 'timestamp' },
+];
+
+/** The lock table's one row, as the Data API returns it. */
+function lockRow(token: string, holder: string, acquiredAt: string, expiresAt: string): Result {
+  return { columns: LOCK_COLUMNS, pages: [[[{ stringValue: token }, { stringValue: holder }, { stringValue: acquiredAt }, { stringValue: expiresAt }]]] };
+}
+
+/** The row a lock batch's `INSERT … SELECT <literals> WHERE NOT EXISTS …` would write. */
+function insertedLockRow(sql: string): Result | undefined {
+  const m = /^INSERT INTO sparkify_lock .* SELECT '([^']*)', '([^']*)', CAST\('([^']*)' AS TIMESTAMP\), CAST\('([^']*)' AS TIMESTAMP\) WHERE NOT EXISTS/s.exec(sql);
+  return m ? lockRow(m[1]!, m[2]!, m[3]!, m[4]!) : undefined;
+}
+
+/** What the session set-up asks (the schema exists and may be used), and the lock table's row. */
+function defaultResult(sql: string, batches: readonly SubmittedBatch[]): Result {
   if (/has_schema_privilege/.test(sql)) return { columns: [{ name: 'usable', typeName: 'bool' }], pages: [[[{ booleanValue: true }]]] };
+  if (/FROM sparkify_lock ORDER BY/.test(sql)) {
+    const inserted = batches.flatMap((b) => b.input.Sqls!).map(insertedLockRow).filter((r) => r !== undefined).at(-1);
+    return inserted ?? { columns: LOCK_COLUMNS, pages: [[]] };
+  }
   return { columns: [], pages: [[]] };
 }
 
@@ -262,15 +343,32 @@ describe('redshift data api: the warehouse, one session (SDK-level mocks)', () =
     await wh.close();
   });
 
-  it('runs BEGIN … COMMIT in the one session', async () => {
-    const api = fakeDataApi();
+  it('sends a transaction as one BatchExecuteStatement in the session: the statements in order, no BEGIN or COMMIT', async () => {
+    const api = fakeDataApi({ polls: 2 });
     const wh = await open();
-    await wh.transaction(async () => {
+    const before = sent().length;
+    const result = await wh.transaction(async () => {
       await wh.execute('DELETE FROM staging_songs');
-      await wh.execute("DELETE FROM etl_rejects WHERE target_table = 'staging_songs'");
+      // Several statements in one call are split, as outside a transaction.
+      await wh.execute("DELETE FROM etl_rejects WHERE target_table = 'staging_songs'; INSERT INTO etl_rejects SELECT * FROM x;");
+      expect(sent()).toHaveLength(before); // nothing sent while the transaction is open
+      return 'done';
     });
-    const tx = api.submitted.slice(4);
-    expect(tx.map((s) => s.input.Sql)).toEqual(['BEGIN', 'DELETE FROM staging_songs', "DELETE FROM etl_rejects WHERE target_table = 'staging_songs'", 'COMMIT']);
+    expect(result).toBe('done');
+    expect(sent().slice(before)).toEqual([
+      { batch: ['DELETE FROM staging_songs', "DELETE FROM etl_rejects WHERE target_table = 'staging_songs'", 'INSERT INTO etl_rejects SELECT * FROM x'] },
+    ]);
+    expect(api.batches).toHaveLength(1);
+    expect(api.batches[0]!.input).toEqual({
+      Sqls: ['DELETE FROM staging_songs', "DELETE FROM etl_rejects WHERE target_table = 'staging_songs'", 'INSERT INTO etl_rejects SELECT * FROM x'],
+      ExecutionMode: 'TRANSACTION',
+      SessionId: 'session-1',
+      SessionKeepAliveSeconds: 3600,
+    });
+    // Polled like a single statement until FINISHED (two answers still running, then done).
+    expect(mock.commandCalls(DescribeStatementCommand).filter((c) => c.args[0].input.Id === 'batch-1')).toHaveLength(3);
+    expect(api.sqls()).not.toContain('BEGIN');
+    expect(api.sqls()).not.toContain('COMMIT');
     expect(api.submitted[0]!.input).toMatchObject({ ClusterIdentifier: 'dwhcluster', Database: 'dwh', DbUser: 'dwhuser' });
     for (const s of api.submitted.slice(1)) {
       expect(s.input.SessionId).toBe('session-1');
@@ -278,22 +376,134 @@ describe('redshift data api: the warehouse, one session (SDK-level mocks)', () =
       expect(s.input).not.toHaveProperty('DbUser');
       expect(s.input).not.toHaveProperty('Database');
     }
+    // After the transaction, statements run one per call again.
+    await wh.execute('SELECT 2');
+    expect(sent().at(-1)).toEqual({ sql: 'SELECT 2' });
     await wh.close();
   });
 
-  it('rolls back in the same session when a statement fails, and passes the failure on', async () => {
-    const api = fakeDataApi({ fail: (sql) => (sql.startsWith('INSERT') ? 'ERROR: Serializable isolation violation on table - 123, transactions forming the cycle are: 1, 2' : undefined) });
+  it('sends nothing when the transaction throws, and passes its error on unchanged', async () => {
+    fakeDataApi();
     const wh = await open();
+    const before = sent().length;
+    const boom = new Error('the transform broke');
+    const err = await wh
+      .transaction(async () => {
+        await wh.execute('DELETE FROM songplays');
+        throw boom;
+      })
+      .catch((e: unknown) => e);
+    expect(err).toBe(boom);
+    expect(sent()).toHaveLength(before);
+    expect(mock.commandCalls(BatchExecuteStatementCommand)).toHaveLength(0);
+    // Not left half-open: the next statement runs.
+    await wh.execute('SELECT 3');
+    expect(sent().slice(before)).toEqual([{ sql: 'SELECT 3' }]);
+    await wh.close();
+  });
+
+  it('sends nothing for an empty transaction', async () => {
+    fakeDataApi();
+    const wh = await open();
+    const before = sent().length;
+    expect(await wh.transaction(async () => 42)).toBe(42);
+    expect(sent()).toHaveLength(before);
+    await wh.close();
+  });
+
+  it("surfaces a FAILED batch as its failed statement's classified error; nothing else is sent (the Data API rolled it all back)", async () => {
+    fakeDataApi({
+      fail: (sql) =>
+        sql.startsWith('INSERT') ? 'ERROR: Serializable isolation violation on table - 123, transactions forming the cycle are: 1, 2' : sql.includes('nosuch') ? 'ERROR: relation "nosuch" does not exist' : undefined,
+    });
+    const wh = await open();
+    const before = sent().length;
     const err = (await wh
       .transaction(async () => {
         await wh.execute('DELETE FROM songplays');
         await wh.execute('INSERT INTO songplays SELECT 1');
+        await wh.execute('DELETE FROM users');
       })
       .catch((e: unknown) => e)) as SparkifyError;
+    expect(err).toBeInstanceOf(SparkifyError);
     expect(err.code).toBe('WAREHOUSE_QUERY_FAILED');
     expect(err.transient).toBe(true);
-    expect(api.sqls().slice(4)).toEqual(['BEGIN', 'DELETE FROM songplays', 'INSERT INTO songplays SELECT 1', 'ROLLBACK']);
-    expect(api.submitted.at(-1)!.input.SessionId).toBe('session-1');
+    expect(err.message).toBe('Redshift cluster dwhcluster: Serializable isolation violation on table - 123, transactions forming the cycle are: 1, 2');
+    expect(err.sql).toBe('INSERT INTO songplays SELECT 1');
+    expect(sent().slice(before)).toEqual([{ batch: ['DELETE FROM songplays', 'INSERT INTO songplays SELECT 1', 'DELETE FROM users'] }]);
+    expect(mock.commandCalls(ExecuteStatementCommand).map((c) => c.args[0].input.Sql)).not.toContain('ROLLBACK');
+
+    const missing = (await wh.transaction(async () => wh.execute('DELETE FROM nosuch')).catch((e: unknown) => e)) as SparkifyError;
+    expect(missing.code).toBe('WAREHOUSE_NOT_READY');
+    expect(missing.message).toBe('Table nosuch does not exist on Redshift cluster dwhcluster.');
+    await wh.close();
+  });
+
+  it('refuses a query inside a transaction (no result can be read mid-batch), and sends nothing', async () => {
+    fakeDataApi();
+    const wh = await open();
+    const before = sent().length;
+    const err = (await wh
+      .transaction(async () => {
+        await wh.execute('DELETE FROM songplays');
+        await wh.query('SELECT COUNT(*) AS n FROM songplays');
+      })
+      .catch((e: unknown) => e)) as SparkifyError;
+    expect(err).toBeInstanceOf(SparkifyError);
+    expect(err.code).toBe('INTERNAL');
+    expect(err.message).toBe(
+      'A query cannot run inside a transaction on Redshift cluster dwhcluster over the Data API: the transaction is sent as one BatchExecuteStatement when it ends, so no result can be read mid-way (SELECT COUNT(*) AS n FROM songplays).',
+    );
+    expect(err.sql).toBe('SELECT COUNT(*) AS n FROM songplays');
+    expect(sent()).toHaveLength(before);
+    await wh.close();
+  });
+
+  it('refuses a nested transaction', async () => {
+    fakeDataApi();
+    const wh = await open();
+    const before = sent().length;
+    const err = (await wh.transaction(() => wh.transaction(async () => wh.execute('DELETE FROM songplays'))).catch((e: unknown) => e)) as SparkifyError;
+    expect(err.code).toBe('INTERNAL');
+    expect(err.message).toBe('Transactions do not nest on Redshift cluster dwhcluster over the Data API: a transaction is one BatchExecuteStatement.');
+    expect(sent()).toHaveLength(before);
+    await wh.close();
+  });
+
+  it(`sends a transaction of ${MAX_BATCH_STATEMENTS} statements, and refuses one of ${MAX_BATCH_STATEMENTS + 1} rather than split it`, async () => {
+    const api = fakeDataApi();
+    const wh = await open();
+    const statements = (n: number) => Array.from({ length: n }, (_, i) => `DELETE FROM t${i}`);
+    await wh.transaction(async () => {
+      for (const sql of statements(40)) await wh.execute(sql);
+    });
+    expect(api.batches.map((b) => b.input.Sqls)).toEqual([statements(40)]);
+    const before = sent().length;
+    const err = (await wh
+      .transaction(async () => {
+        for (const sql of statements(41)) await wh.execute(sql);
+      })
+      .catch((e: unknown) => e)) as SparkifyError;
+    expect(err.code).toBe('INTERNAL');
+    expect(err.message).toBe(
+      'A transaction of 41 statements cannot be sent to Redshift cluster dwhcluster over the Data API: one BatchExecuteStatement, its only transaction, takes at most 40.',
+    );
+    expect(sent()).toHaveLength(before);
+    await wh.close();
+  });
+
+  it("the pipeline's transactions fit in one batch: create-tables and publish", async () => {
+    const api = fakeDataApi();
+    const wh = await open();
+    await createTables(wh);
+    const createBatch = [...[...ALL_TABLES].reverse().flatMap((t) => [dropTableSql(t.name), dropTableSql(nextName(t.name))]), ...ALL_TABLES.map((t) => createTableSql(t, redshiftDialect))].flatMap(splitStatements);
+    await publish(wh);
+    const publishBatch = ALL_TABLES.flatMap((t) => publishSql(t, redshiftDialect)).flatMap(splitStatements);
+    // Each run of the pipeline's stages also takes the lock: one batch each, before the stage's own.
+    const stageBatches = api.batches.map((b) => b.input.Sqls!).filter((sqls) => !sqls[0]!.startsWith('LOCK '));
+    expect(stageBatches).toEqual([createBatch, publishBatch]);
+    expect(stageBatches.map((sqls) => sqls.length)).toEqual([24, 21]); // docs/redshift.md quotes these
+    for (const sqls of stageBatches) expect(sqls.length).toBeLessThanOrEqual(MAX_BATCH_STATEMENTS);
     await wh.close();
   });
 
@@ -340,7 +550,16 @@ describe('redshift data api: the warehouse, one session (SDK-level mocks)', () =
   });
 
   it('a Serverless target loads with its COPY options and reads SYS_LOAD_ERROR_DETAIL, one statement per call', async () => {
-    const api = fakeDataApi();
+    // After the COPY the load asks for its ids and its row of SYS_LOAD_HISTORY (nothing loaded, nothing skipped).
+    const int8 = (name: string): ColumnMetadata => ({ name, typeName: 'int8' });
+    const api = fakeDataApi({
+      result: (sql) =>
+        sql.startsWith('SELECT pg_last_copy_id()')
+          ? { columns: [int8('copy_id'), int8('pid')], pages: [[[{ longValue: 101 }, { longValue: 4242 }]]] }
+          : /FROM sys_load_history/.test(sql)
+            ? { columns: [int8('query_id'), int8('loaded_rows'), int8('error_count'), { name: 'status', typeName: 'varchar' }], pages: [[[{ longValue: 101 }, { longValue: 0 }, { longValue: 0 }, { stringValue: 'completed' }]]] }
+            : undefined,
+    });
     const wh = await RedshiftDataApiWarehouse.open(
       {
         kind: 'redshift-data-api',
@@ -376,8 +595,176 @@ describe('redshift data api: the warehouse, one session (SDK-level mocks)', () =
     expect(load.some((s) => /FROM sys_load_error_detail/.test(s!))).toBe(true);
     for (const s of load) {
       expect(splitStatements(s!)).toHaveLength(1);
-      expect(s!.length).toBeLessThan(100_000);
+      expect(Buffer.byteLength(s!, 'utf8')).toBeLessThanOrEqual(MAX_STATEMENT_BYTES);
     }
+    await wh.close();
+  });
+});
+
+describe('redshift data api: a batch, and the size limits (SDK-level mocks)', () => {
+  it('a batch opens the session like a first statement, is polled with the same backoff, and later calls use its session', async () => {
+    const api = fakeDataApi({ polls: 3 });
+    const clock = fakeClock();
+    const session = new DataApiSession(CLUSTER, { client: new RedshiftDataClient({}), ...clock, pollInitialMs: 100, pollFactor: 2, pollMaxMs: 300 });
+    await session.runBatch(['CREATE TABLE a (n INT)', 'INSERT INTO a VALUES (1)']);
+    expect(api.batches[0]!.input).toEqual({
+      Sqls: ['CREATE TABLE a (n INT)', 'INSERT INTO a VALUES (1)'],
+      ExecutionMode: 'TRANSACTION',
+      ClusterIdentifier: 'dwhcluster',
+      Database: 'dwh',
+      DbUser: 'dwhuser',
+      SessionKeepAliveSeconds: 3600,
+    });
+    expect(clock.slept).toEqual([100, 200, 300]);
+    expect(session.id).toBe('session-1');
+    await session.run('SELECT 1');
+    expect(api.submitted[0]!.input).toEqual({ Sql: 'SELECT 1', SessionId: 'session-1', SessionKeepAliveSeconds: 3600 });
+    // No results are read for a batch.
+    expect(mock.commandCalls(GetStatementResultCommand).map((c) => c.args[0].input.Id)).toEqual(['stmt-1']);
+  });
+
+  it('a batch and single statements wait for each other: one call at a time, in order', async () => {
+    fakeDataApi({ polls: 2 });
+    const session = new DataApiSession(CLUSTER, { client: new RedshiftDataClient({}), ...fakeClock() });
+    await Promise.all([session.run('SELECT 1'), session.runBatch(['DELETE FROM a', 'DELETE FROM b']), session.run('SELECT 2')]);
+    expect(sent()).toEqual([{ sql: 'SELECT 1' }, { batch: ['DELETE FROM a', 'DELETE FROM b'] }, { sql: 'SELECT 2' }]);
+    // Each was submitted only after the one before had finished (its last poll came first).
+    const order = mock.calls().map((c) => {
+      const cmd = c.args[0];
+      return cmd instanceof DescribeStatementCommand ? `poll ${cmd.input.Id}` : cmd instanceof GetStatementResultCommand ? `result ${cmd.input.Id}` : cmd.constructor.name;
+    });
+    expect(order).toEqual([
+      'ExecuteStatementCommand', 'poll stmt-1', 'poll stmt-1', 'poll stmt-1', 'result stmt-1',
+      'BatchExecuteStatementCommand', 'poll batch-1', 'poll batch-1', 'poll batch-1',
+      'ExecuteStatementCommand', 'poll stmt-2', 'poll stmt-2', 'poll stmt-2', 'result stmt-2',
+    ]);
+  });
+
+  it('cancel stops the running batch (CancelStatement with its id); it then ends as ABORTED', async () => {
+    fakeDataApi({ polls: Number.POSITIVE_INFINITY });
+    // Once cancelled, the fake answers ABORTED.
+    mock.on(CancelStatementCommand).callsFake(async ({ Id }: { Id: string }) => {
+      mock.on(DescribeStatementCommand).resolves({ Id, Status: 'ABORTED', Error: 'Query cancelled.' });
+      return { Status: true };
+    });
+    const clock = fakeClock();
+    // Someone stops the run while the batch is being waited for (between two polls).
+    const session: DataApiSession = new DataApiSession(CLUSTER, {
+      client: new RedshiftDataClient({}),
+      now: clock.now,
+      sleep: async (ms) => {
+        await clock.sleep(ms);
+        if (mock.commandCalls(CancelStatementCommand).length === 0) await session.cancel();
+      },
+    });
+    const err = (await session.runBatch(['DELETE FROM a', 'DELETE FROM b']).catch((e: unknown) => e)) as SparkifyError;
+    expect(mock.commandCalls(CancelStatementCommand).map((c) => c.args[0].input.Id)).toEqual(['batch-1']);
+    expect(err).toBeInstanceOf(SparkifyError);
+    expect(err.code).toBe('ABORTED');
+    expect(err.message).toBe('The statement on Redshift cluster dwhcluster was cancelled (Data API statement batch-1).');
+    expect(err.sql).toBe('DELETE FROM a;\nDELETE FROM b');
+  });
+
+  const big = `SELECT '${'é'.repeat(60_000)}'`; // 60,009 characters, 120,009 UTF-8 bytes
+  it(`refuses a statement over ${MAX_STATEMENT_BYTES} UTF-8 bytes before any call, alone or in a batch`, async () => {
+    expect(big.length).toBe(60_009);
+    expect(Buffer.byteLength(big, 'utf8')).toBe(120_009);
+    fakeDataApi();
+    const session = new DataApiSession(CLUSTER, { client: new RedshiftDataClient({}), ...fakeClock() });
+    const message = `A statement of 120009 bytes cannot be sent to Redshift cluster dwhcluster over the Data API, which takes at most 100000 bytes of SQL per statement: SELECT '${'é'.repeat(72)}…`;
+
+    const alone = (await session.run(big).catch((e: unknown) => e)) as SparkifyError;
+    expect(alone).toBeInstanceOf(SparkifyError);
+    expect(alone.code).toBe('INTERNAL');
+    expect(alone.message).toBe(message);
+    expect(alone.sql).toBe(big);
+
+    const inBatch = (await session.runBatch(['DELETE FROM a', big]).catch((e: unknown) => e)) as SparkifyError;
+    expect(inBatch.code).toBe('INTERNAL');
+    expect(inBatch.message).toBe(message);
+    expect(mock.calls()).toHaveLength(0);
+
+    // Through the warehouse's transaction too: nothing of it is sent.
+    const wh = await RedshiftDataApiWarehouse.open(
+      { kind: 'redshift-data-api', dataApi: CLUSTER, schema: 'sparkify', region: 'us-west-2', copy: {} },
+      { client: new RedshiftDataClient({}), ...fakeClock() },
+    );
+    const before = sent().length;
+    await expect(wh.transaction(() => wh.execute(big))).rejects.toMatchObject({ code: 'INTERNAL', message });
+    expect(sent()).toHaveLength(before);
+    await wh.close();
+  });
+
+  it(`sends a statement of exactly ${MAX_STATEMENT_BYTES} bytes (which the fake, like the API, accepts)`, async () => {
+    const api = fakeDataApi();
+    const session = new DataApiSession(CLUSTER, { client: new RedshiftDataClient({}), ...fakeClock() });
+    const sql = `SELECT '${'x'.repeat(MAX_STATEMENT_BYTES - 9)}'`;
+    expect(Buffer.byteLength(sql, 'utf8')).toBe(MAX_STATEMENT_BYTES);
+    await session.run(sql);
+    await session.runBatch([sql, sql]);
+    expect(api.submitted.map((s) => s.input.Sql)).toEqual([sql]);
+    expect(api.batches.map((b) => b.input.Sqls)).toEqual([[sql, sql]]);
+    // The fake itself refuses what the API documents it would, so a missing check here would show.
+    await expect(new RedshiftDataClient({}).send(new ExecuteStatementCommand({ Sql: big, ...connectionParameters(CLUSTER) }))).rejects.toBeInstanceOf(ValidationException);
+  });
+});
+
+describe('redshift data api: the run lock (SDK-level mocks)', () => {
+  const open = () =>
+    RedshiftDataApiWarehouse.open(
+      { kind: 'redshift-data-api', dataApi: CLUSTER, schema: 'sparkify', region: 'us-west-2', copy: {} },
+      { client: new RedshiftDataClient({}), ...fakeClock() },
+    );
+
+  it('takes it with one batch that only writes, then one SELECT after the commit; releases it by its token', async () => {
+    const api = fakeDataApi();
+    const wh = await open();
+    const before = sent().length;
+    const release = await wh.lock();
+    const calls = sent().slice(before);
+    expect(calls).toHaveLength(3);
+    expect(calls[0]).toEqual({ sql: expect.stringMatching(/^CREATE TABLE IF NOT EXISTS sparkify_lock \(token VARCHAR\(64\) NOT NULL, /) });
+    const batch = (calls[1] as { batch: string[] }).batch;
+    expect(batch).toHaveLength(3);
+    expect(batch[0]).toBe('LOCK sparkify_lock');
+    expect(batch[1]).toMatch(/^DELETE FROM sparkify_lock WHERE expires_at < CAST\('\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}' AS TIMESTAMP\)$/);
+    expect(batch[2]).toMatch(
+      /^INSERT INTO sparkify_lock \(token, holder, acquired_at, expires_at\) SELECT '[0-9a-f-]{36}', 'sparkify pid \d+ on [^']+', CAST\('[^']+' AS TIMESTAMP\), CAST\('[^']+' AS TIMESTAMP\) WHERE NOT EXISTS \(SELECT 1 FROM sparkify_lock\)$/,
+    );
+    expect(calls[2]).toEqual({ sql: 'SELECT token, holder, acquired_at, expires_at FROM sparkify_lock ORDER BY acquired_at LIMIT 1' });
+    expect(api.batches[0]!.input.SessionId).toBe('session-1');
+
+    const token = /SELECT '([0-9a-f-]{36})'/.exec(batch[2]!)![1];
+    await release();
+    await release(); // idempotent
+    expect(sent().slice(before + 3)).toEqual([{ sql: `DELETE FROM sparkify_lock WHERE token = '${token}'` }]);
+    await wh.close();
+  });
+
+  it("reports WAREHOUSE_LOCKED, naming the holder, when the row after the commit is another run's", async () => {
+    fakeDataApi({ result: (sql) => (/FROM sparkify_lock ORDER BY/.test(sql) ? lockRow('0000-other', 'sparkify pid 7 on other-host', '2026-01-01 12:00:00', '2026-01-01 18:00:00') : undefined) });
+    const wh = await open();
+    const before = sent().length;
+    const err = (await wh.lock().catch((e: unknown) => e)) as SparkifyError;
+    expect(err).toBeInstanceOf(SparkifyError);
+    expect(err.code).toBe('WAREHOUSE_LOCKED');
+    expect(err.message).toBe('Another sparkify run is loading schema sparkify of Redshift cluster dwhcluster (sparkify pid 7 on other-host, since 2026-01-01 12:00:00 UTC).');
+    expect(err.hint).toBe(
+      'Wait for it to finish, or use another --schema. If that run is gone (killed), its lock lapses at 2026-01-01 18:00:00 UTC; to clear it now: DELETE FROM sparkify.sparkify_lock',
+    );
+    // One batch, one SELECT, and no release of a lock it does not hold.
+    const calls = sent().slice(before);
+    expect(calls.map((c) => ('batch' in c ? 'batch' : c.sql.split(' ')[0]))).toEqual(['CREATE', 'batch', 'SELECT']);
+    await wh.close();
+  });
+
+  it('reports WAREHOUSE_LOCKED when no row is left after the commit (the holder released it meanwhile)', async () => {
+    fakeDataApi({ result: (sql) => (/FROM sparkify_lock ORDER BY/.test(sql) ? { columns: LOCK_COLUMNS, pages: [[]] } : undefined) });
+    const wh = await open();
+    const err = (await wh.lock().catch((e: unknown) => e)) as SparkifyError;
+    expect(err.code).toBe('WAREHOUSE_LOCKED');
+    expect(err.message).toBe('Another sparkify run was loading schema sparkify of Redshift cluster dwhcluster and has just finished.');
+    expect(err.hint).toContain('Run the command again');
     await wh.close();
   });
 });

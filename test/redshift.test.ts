@@ -715,4 +715,30 @@ describe.skipIf(!pgEnabled)('redshift SQL that is also PostgreSQL, run on the lo
     await again();
     expect(await wh.query('SELECT holder FROM sparkify_lock')).toEqual([]);
   });
+
+  it('lets exactly one of two runs racing for it take the lock, and names the winner to the other', async () => {
+    const other = await PostgresWarehouse.open({ connection: TEST_PG, schema });
+    try {
+      await (await acquireTableLock(wh, { where: `schema ${schema}`, schema }))(); // the table exists before the race
+      for (let round = 0; round < 5; round++) {
+        const holders = ['run A', 'run B'];
+        const results = await Promise.allSettled([
+          acquireTableLock(wh, { where: `schema ${schema}`, schema, holder: holders[0] }),
+          acquireTableLock(other, { where: `schema ${schema}`, schema, holder: holders[1] }),
+        ]);
+        const won = results.findIndex((r) => r.status === 'fulfilled');
+        expect(won).toBeGreaterThanOrEqual(0);
+        const lost = results[1 - won]!;
+        expect(lost.status).toBe('rejected');
+        const err = (lost as PromiseRejectedResult).reason as SparkifyError;
+        expect(err.code).toBe('WAREHOUSE_LOCKED');
+        expect(err.message).toContain(`Another sparkify run is loading schema ${schema} (${holders[won]}, since `);
+        expect(await wh.query('SELECT holder FROM sparkify_lock')).toEqual([{ holder: holders[won] }]);
+        await (results[won] as PromiseFulfilledResult<() => Promise<void>>).value();
+        expect(await wh.query('SELECT holder FROM sparkify_lock')).toEqual([]);
+      }
+    } finally {
+      await other.close();
+    }
+  });
 });

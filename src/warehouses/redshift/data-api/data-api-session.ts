@@ -1,4 +1,5 @@
 import {
+  BatchExecuteStatementCommand,
   CancelStatementCommand,
   DescribeStatementCommand,
   ExecuteStatementCommand,
@@ -10,20 +11,24 @@ import {
 } from '@aws-sdk/client-redshift-data';
 import { silentLogger } from '../../../aws/aws-errors.js';
 import { quietAwsSdk } from '../../../aws/quiet.js';
-import { SparkifyError } from '../../../errors.js';
+import { firstLine, INTERNAL_HINT, SparkifyError } from '../../../errors.js';
 import type { Row } from '../../warehouse.js';
 import { dataApiName, type DataApiConnection } from '../redshift-target.js';
 import { classifyDataApiError, classifyStatementError, type DataApiWhere } from './data-api-errors.js';
+import { MAX_BATCH_STATEMENTS, MAX_STATEMENT_BYTES } from './data-api-statements.js';
 import { toRow } from './data-api-values.js';
 
 /**
  * One Redshift Data API session: statements are submitted, polled with
  * backoff until they finish, and their results paged and normalised like the
  * other warehouses' (integers as numbers, timestamps as `YYYY-MM-DD
- * HH:MM:SS.mmm`). Every statement after the first names the session the first
- * one opened (`SessionKeepAliveSeconds` / `SessionId`), so temporary tables,
- * SET and BEGIN … COMMIT span calls as on one connection. Calls are
- * serialised: a session runs one statement at a time.
+ * HH:MM:SS.mmm`). Every call after the first names the session the first one
+ * opened (`SessionKeepAliveSeconds` / `SessionId`), so temporary tables and
+ * SET span calls as on one connection. A transaction is not carried across
+ * calls: the Data API documents each ExecuteStatement as committed when it
+ * succeeds, and a BatchExecuteStatement as one transaction, so a transaction
+ * is one batch (`runBatch`). Calls are serialised: a session runs one
+ * statement (or batch) at a time. No statement over MAX_STATEMENT_BYTES is sent.
  */
 
 export interface DataApiOptions {
@@ -99,9 +104,33 @@ export class DataApiSession {
 
   /** Runs one statement; resolves with its rows (none for statements without a result set). */
   run(sql: string): Promise<Row[]> {
-    const next = this.queue.then(() => this.runNow(sql));
-    this.queue = next.catch(() => undefined);
-    return next;
+    return this.enqueue(async () => {
+      this.assertSendable([sql]);
+      const id = await this.submit(sql, (session) => this.client.send(new ExecuteStatementCommand({ Sql: sql, ...session })));
+      const done = await this.waitFor(id, sql);
+      if (!done.HasResultSet) return [];
+      return this.fetch(id, sql);
+    });
+  }
+
+  /**
+   * Runs statements as one transaction: one BatchExecuteStatement (default
+   * execution mode, stated: TRANSACTION), which the Data API runs in order and
+   * commits together or rolls back entirely. Results are not read. Nothing is
+   * sent for no statements; more than MAX_BATCH_STATEMENTS is refused, never
+   * split (that would be several transactions).
+   */
+  runBatch(sqls: readonly string[]): Promise<void> {
+    return this.enqueue(async () => {
+      if (sqls.length === 0) return;
+      this.assertSendable(sqls);
+      const all = sqls.join(';\n');
+      const id = await this.submit(all, (session) =>
+        this.client.send(new BatchExecuteStatementCommand({ Sqls: [...sqls], ExecutionMode: 'TRANSACTION', ...session })),
+      );
+      // A failed batch names its failed statement in SubStatements; that is the SQL to show.
+      await this.waitFor(id, all, (d) => d.SubStatements?.find((sub) => sub.Status === 'FAILED')?.QueryString);
+    });
   }
 
   /** Stops the statement running now (CancelStatement); it then fails as ABORTED. Best effort. */
@@ -129,29 +158,72 @@ export class DataApiSession {
     if (this.ownsClient) this.client.destroy();
   }
 
-  private async runNow(sql: string): Promise<Row[]> {
-    if (this.closed) throw new SparkifyError('INTERNAL', `The Data API session on Redshift ${this.where.target} is closed.`);
+  /** One call at a time, in order; a failed call does not stop the next. */
+  private enqueue<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(() => {
+      if (this.closed) throw new SparkifyError('INTERNAL', `The Data API session on Redshift ${this.where.target} is closed.`);
+      return work();
+    });
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Refuses, before any call, what the Data API would: too many statements in a batch, a statement over the size limit. */
+  private assertSendable(sqls: readonly string[]): void {
+    if (sqls.length > MAX_BATCH_STATEMENTS) {
+      throw new SparkifyError(
+        'INTERNAL',
+        `A transaction of ${sqls.length} statements cannot be sent to Redshift ${this.where.target} over the Data API: one BatchExecuteStatement, its only transaction, takes at most ${MAX_BATCH_STATEMENTS}.`,
+        { sql: sqls.join(';\n'), hint: INTERNAL_HINT },
+      );
+    }
+    for (const sql of sqls) {
+      const bytes = Buffer.byteLength(sql, 'utf8');
+      if (bytes > MAX_STATEMENT_BYTES) {
+        throw new SparkifyError(
+          'INTERNAL',
+          `A statement of ${bytes} bytes cannot be sent to Redshift ${this.where.target} over the Data API, which takes at most ${MAX_STATEMENT_BYTES} bytes of SQL per statement: ${firstLine(sql).slice(0, 80)}…`,
+          { sql, hint: INTERNAL_HINT },
+        );
+      }
+    }
+  }
+
+  /**
+   * Sends one ExecuteStatement or BatchExecuteStatement with the session's
+   * parameters (the connection for the first call, then its SessionId) and
+   * returns the statement id; the first call's answer names the session.
+   */
+  private async submit(sql: string, send: (session: SessionParameters) => Promise<{ Id?: string; SessionId?: string }>): Promise<string> {
     const keepAlive = this.options.sessionKeepAliveSeconds ?? 3600;
-    const input: ExecuteStatementCommandInput = this.sessionId
-      ? { Sql: sql, SessionId: this.sessionId, SessionKeepAliveSeconds: keepAlive }
-      : { Sql: sql, ...this.connection, SessionKeepAliveSeconds: keepAlive };
-    let id: string;
+    const session: SessionParameters = this.sessionId
+      ? { SessionId: this.sessionId, SessionKeepAliveSeconds: keepAlive }
+      : { ...this.connection, SessionKeepAliveSeconds: keepAlive };
     try {
-      const out = await this.client.send(new ExecuteStatementCommand(input));
+      const out = await send(session);
       this.sessionId ??= out.SessionId;
-      if (!out.Id) throw new Error('ExecuteStatement returned no statement id');
-      id = out.Id;
+      if (!out.Id) throw new Error('the Data API returned no statement id');
+      return out.Id;
     } catch (err) {
       throw classifyDataApiError(err, this.where, sql);
     }
-    this.running = id;
-    const done = await this.waitFor(id, sql).finally(() => (this.running = undefined));
-    if (!done.HasResultSet) return [];
-    return this.fetch(id, sql);
   }
 
-  /** Polls DescribeStatement with growing pauses until the statement ends or the timeout passes. */
-  private async waitFor(id: string, sql: string): Promise<DescribeStatementCommandOutput> {
+  /**
+   * Polls DescribeStatement with growing pauses until the statement (or batch)
+   * ends or the timeout passes; `cancel` stops it meanwhile. `failedSql` picks
+   * the statement a FAILED answer is about, for the error.
+   */
+  private async waitFor(id: string, sql: string, failedSql?: (d: DescribeStatementCommandOutput) => string | undefined): Promise<DescribeStatementCommandOutput> {
+    this.running = id;
+    try {
+      return await this.poll(id, sql, failedSql);
+    } finally {
+      this.running = undefined;
+    }
+  }
+
+  private async poll(id: string, sql: string, failedSql?: (d: DescribeStatementCommandOutput) => string | undefined): Promise<DescribeStatementCommandOutput> {
     const sleep = this.options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
     const now = this.options.now ?? Date.now;
     const timeoutMs = this.options.statementTimeoutMs ?? 2 * 60 * 60 * 1000;
@@ -165,7 +237,7 @@ export class DataApiSession {
         throw classifyDataApiError(err, this.where, sql);
       }
       if (d.Status === 'FINISHED') return d;
-      if (d.Status === 'FAILED') throw classifyStatementError(d.Error ?? 'the statement failed', this.where, sql);
+      if (d.Status === 'FAILED') throw classifyStatementError(d.Error ?? 'the statement failed', this.where, failedSql?.(d) ?? sql);
       if (d.Status === 'ABORTED') {
         throw new SparkifyError('ABORTED', `The statement on Redshift ${this.where.target} was cancelled (Data API statement ${id}).`, {
           cause: new Error(d.Error ?? 'ABORTED'),
@@ -206,6 +278,9 @@ export class DataApiSession {
     return rows;
   }
 }
+
+/** What names the session in a call: the connection (first call) or the session id, and the keep-alive. */
+type SessionParameters = Pick<ExecuteStatementCommandInput, 'ClusterIdentifier' | 'WorkgroupName' | 'Database' | 'DbUser' | 'SecretArn' | 'SessionId' | 'SessionKeepAliveSeconds'>;
 
 /** Best effort: a call whose failure changes nothing for the caller. */
 async function quietly(call: () => Promise<unknown>): Promise<void> {

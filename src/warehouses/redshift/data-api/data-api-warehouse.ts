@@ -1,7 +1,7 @@
-import type { ConfigIssue } from '../../../errors.js';
+import { firstLine, INTERNAL_HINT, SparkifyError, type ConfigIssue } from '../../../errors.js';
 import type { Table } from '../../../schema/tables.js';
 import type { Source } from '../../../sources/source.js';
-import { inTransaction, type Row, type StagingInput, type StagingLoadResult, type Warehouse } from '../../warehouse.js';
+import { type Row, type StagingInput, type StagingLoadResult, type Warehouse } from '../../warehouse.js';
 import { redshiftDialect } from '../redshift-dialect.js';
 import type { LoadErrorTable } from '../redshift-load-errors.js';
 import { acquireTableLock } from '../redshift-lock.js';
@@ -20,8 +20,13 @@ export interface RedshiftDataApiOptions extends Omit<DataApiOptions, 'region'> {
 
 /**
  * Redshift through the Data API (HTTPS and IAM; no open port 5439, no
- * password on this machine). Everything runs in one Data API session, so a
- * transaction spans calls exactly as on a connection.
+ * password on this machine). Everything runs in one Data API session (its
+ * SETs and temporary tables last across calls). A transaction is one
+ * BatchExecuteStatement, the only call the Data API documents as one
+ * transaction: while it is open, `execute` collects statements instead of
+ * running them, and they are sent together when it ends (nothing, if it
+ * throws). So no `query` inside a transaction, at most 40 statements, no
+ * nesting; the pipeline's transactions only execute.
  *
  * @example
  *   const wh = await RedshiftDataApiWarehouse.open({ kind: 'redshift-data-api', dataApi: { workgroupName: 'sparkify', database: 'dev' }, schema: 'public', region: 'us-west-2', copy: {} });
@@ -31,6 +36,8 @@ export class RedshiftDataApiWarehouse implements Warehouse {
   readonly dialect = redshiftDialect;
   readonly description: string;
   private closed = false;
+  /** The statements of the open transaction, sent as one batch when it ends. */
+  private batch: string[] | undefined;
 
   private constructor(
     private readonly session: DataApiSession,
@@ -53,17 +60,40 @@ export class RedshiftDataApiWarehouse implements Warehouse {
   }
 
   async execute(sql: string): Promise<void> {
+    if (this.batch) {
+      this.batch.push(...splitStatements(sql));
+      return;
+    }
     for (const statement of splitStatements(sql)) await this.session.run(statement);
   }
 
   async query<T extends Row = Row>(sql: string): Promise<T[]> {
+    if (this.batch) {
+      throw new SparkifyError(
+        'INTERNAL',
+        `A query cannot run inside a transaction on Redshift ${this.session.where.target} over the Data API: the transaction is sent as one BatchExecuteStatement when it ends, so no result can be read mid-way (${firstLine(sql).slice(0, 80)}).`,
+        { sql, hint: INTERNAL_HINT },
+      );
+    }
     let rows: Row[] = [];
     for (const statement of splitStatements(sql)) rows = await this.session.run(statement);
     return rows as T[];
   }
 
-  transaction<T>(fn: () => Promise<T>): Promise<T> {
-    return inTransaction((sql) => this.execute(sql), fn);
+  async transaction<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.batch) {
+      throw new SparkifyError('INTERNAL', `Transactions do not nest on Redshift ${this.session.where.target} over the Data API: a transaction is one BatchExecuteStatement.`, { hint: INTERNAL_HINT });
+    }
+    const batch: string[] = [];
+    this.batch = batch;
+    let result: T;
+    try {
+      result = await fn();
+    } finally {
+      this.batch = undefined;
+    }
+    await this.session.runBatch(batch);
+    return result;
   }
 
   sourceIssues(table: Table, source: Source): ConfigIssue[] {
