@@ -10,15 +10,16 @@ import { loadConfig, type Config, type ConfigFlags } from '../config/config.js';
 import { PACKAGE_ROOT } from '../config/paths.js';
 import { ConfigError } from '../errors.js';
 import { countRows, createTables } from '../pipeline/create-tables.js';
+import { dryRun } from '../pipeline/dry-run.js';
 import { etl, type EtlOptions } from '../pipeline/etl.js';
 import type { EtlReport } from '../pipeline/report.js';
 import { describeTarget, openWarehouse } from '../warehouses/open-warehouse.js';
 import type { Warehouse } from '../warehouses/warehouse.js';
 import { addClusterCommands, type ClusterCliDeps } from './cluster-commands.js';
 import { addGenerateCommand } from './generate-command.js';
-import { countsTable, printable, printError, printReport, progressPrinter, type CliIO, type OutputFlags, type RejectSample } from './output.js';
+import { countsTable, printable, printDryRun, printError, printReport, progressPrinter, type CliIO, type OutputFlags, type RejectSample } from './output.js';
 
-type CommonFlags = ConfigFlags & OutputFlags;
+type CommonFlags = ConfigFlags & OutputFlags & { dryRun?: boolean };
 
 const HELP_AFTER = `
 Quick start (no server needed: the bundled sample into ./sparkify.duckdb):
@@ -46,6 +47,7 @@ function addCommonOptions(cmd: Command, { sources = true, writes = sources }: { 
       .option('--max-rejects <n>', 'fail and roll back a load when more than n records are rejected (default: never)')
       .option('--matched-only', 'keep only plays matched to a song, as the course did');
   }
+  if (writes) cmd.option('--dry-run', 'print every statement the command would send, in order, without connecting');
   if (writes) cmd.option('--retries <n>', 'start again this many times after a transient fault (connection reset, throttling), with backoff (default 2)');
   return cmd
     .option('--json', 'machine-readable output on stdout')
@@ -113,6 +115,7 @@ export async function main(argv: string[], io: CliIO, deps: { cluster?: ClusterC
   addCommonOptions(program.command('run'), {})
     .description('the whole job: build every table from the sources (create-tables and etl in one step)')
     .action(action(async (flags, config) => {
+      if (flags.dryRun) return printDryRun(io, flags, await dryRun(config.warehouse, 'run', etlOptions(config, undefined)));
       await stoppable((signal) =>
         withWarehouse(io, flags, config, async (wh) => {
           // The tables are replaced at the end, all at once, only if the whole run succeeds.
@@ -125,6 +128,7 @@ export async function main(argv: string[], io: CliIO, deps: { cluster?: ClusterC
   addCommonOptions(program.command('create-tables'), { sources: false, writes: true })
     .description('drop (if present) and create the staging tables, the star schema and etl_rejects')
     .action(action(async (flags, config) => {
+      if (flags.dryRun) return printDryRun(io, flags, await dryRun(config.warehouse, 'create-tables'));
       await stoppable((signal) =>
         withWarehouse(io, flags, config, async (wh) => {
           const info = await createTables(wh, { onEvent: progressPrinter(io, flags), signal, retries: config.load.retries });
@@ -136,6 +140,7 @@ export async function main(argv: string[], io: CliIO, deps: { cluster?: ClusterC
   addCommonOptions(program.command('etl'))
     .description('load staging from the sources, then transform it into the star schema')
     .action(action(async (flags, config) => {
+      if (flags.dryRun) return printDryRun(io, flags, await dryRun(config.warehouse, 'etl', etlOptions(config, undefined)));
       await stoppable((signal) =>
         withWarehouse(io, flags, config, async (wh) => {
           const report = await etl(wh, { ...etlOptions(config, progressPrinter(io, flags)), signal });
@@ -173,7 +178,7 @@ export async function main(argv: string[], io: CliIO, deps: { cluster?: ClusterC
   return exitCode;
 }
 
-function etlOptions(config: Config, onEvent: ReturnType<typeof progressPrinter>): EtlOptions {
+function etlOptions(config: Config, onEvent: ReturnType<typeof progressPrinter> | undefined): EtlOptions {
   return {
     songs: config.songs,
     logs: config.logs,

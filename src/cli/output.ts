@@ -1,4 +1,5 @@
 import { toSparkifyError } from '../errors.js';
+import type { DryRun } from '../pipeline/dry-run.js';
 import type { EtlReport, PipelineEvent, StageInfo } from '../pipeline/report.js';
 
 /** Where the CLI writes; injected so tests can capture it. */
@@ -154,4 +155,21 @@ export function printError(io: CliIO, flags: OutputFlags, err: unknown): number 
     if (e.sql) io.stderr.write(`\nSQL:\n${printable(e.sql, true)}\n`);
   }
   return code;
+}
+
+/**
+ * A dry run: JSON (`{ command, warehouse, statements: [{ sql?, note? }] }`), or
+ * the statements as a script a person can read, notes as SQL comments.
+ */
+export function printDryRun(io: CliIO, flags: OutputFlags, plan: DryRun): void {
+  if (flags.json) {
+    io.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
+    return;
+  }
+  const lines = [`-- sparkify ${plan.command} --dry-run: what would be sent to ${plan.warehouse}; nothing was.`];
+  for (const s of plan.statements) {
+    if (s.note) lines.push(`-- ${s.note}`);
+    if (s.sql) lines.push(`${s.sql.trim()};`, '');
+  }
+  io.stdout.write(`${lines.join('\n').trimEnd()}\n`);
 }

@@ -62,6 +62,12 @@ export interface Warehouse {
  * timestamps as `YYYY-MM-DD HH:MM:SS.mmm` strings in UTC.
  */
 export type SqlValue = string | number | bigint | boolean | null;
+
+/** One step of a dry run: a statement as it would be sent, and/or a note on what happens there. */
+export interface PlannedStatement {
+  sql?: string;
+  note?: string;
+}
 export type Row = Record<string, SqlValue>;
 
 export interface StagingInput {

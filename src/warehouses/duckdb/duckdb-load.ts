@@ -3,9 +3,9 @@ import { SparkifyError } from '../../errors.js';
 import type { Table } from '../../schema/tables.js';
 import { changedWhileRead } from '../../sources/read-files.js';
 import type { Source, SourceFile } from '../../sources/source.js';
-import type { StagingInput, StagingLoadResult } from '../warehouse.js';
+import type { PlannedStatement, StagingInput, StagingLoadResult } from '../warehouse.js';
 import { loadExact, type DuckDBSession, type ExactOptions } from './duckdb-exact.js';
-import { runFast } from './duckdb-fast.js';
+import { fastInsertSql, layoutsFor, runFast } from './duckdb-fast.js';
 import { spool, type Scratch } from './duckdb-scratch.js';
 
 /**
@@ -172,6 +172,31 @@ function* plan(source: Source, files: readonly SourceFile[], options: DuckDBLoad
     }
   }
   for (const g of [open.direct, open.spool]) if (g) yield g;
+}
+
+/**
+ * A load's statements for a dry run: one fast statement per group, over the
+ * files themselves or over the spool file their records are joined into. What
+ * the run finds can only add statements: a file that fails the fast path is
+ * read again by the exact path (Node splits the records, SQL applies the rules).
+ */
+export function duckdbLoadPlan(table: Table, input: StagingInput, options: DuckDBLoadOptions = {}): PlannedStatement[] {
+  const { source, files } = input;
+  const layout = layoutsFor(input.format)[0]!;
+  const steps: PlannedStatement[] = [];
+  let spools = 0;
+  for (const group of plan(source, files, options)) {
+    const n = group.files.length;
+    if (group.kind === 'direct') {
+      const paths = group.files.map((i) => source.localPath(files[i]!)!);
+      steps.push({ sql: fastInsertSql(table, input.into, paths, layout), note: `${n} file${n === 1 ? '' : 's'} read in place` });
+    } else {
+      const spool = `{scratch}/spool-${++spools}.json`;
+      steps.push({ sql: fastInsertSql(table, input.into, [spool], layout), note: `the records of ${n} file${n === 1 ? '' : 's'} under ${source.uri}, joined here into ${spool}` });
+    }
+  }
+  steps.push({ note: `a file any statement above fails is loaded again by the exact path, its rejects into ${input.into.rejects} with file and line` });
+  return steps;
 }
 
 /** A file read in place must still be what the listing said, or it changed under the read. */

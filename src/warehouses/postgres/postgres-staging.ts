@@ -4,7 +4,7 @@ import type { Table } from '../../schema/tables.js';
 import { readRecords } from '../../sources/records.js';
 import { CopyIn, copyLine } from './postgres-copy.js';
 import { fastCopyLine, fastTable } from './postgres-fast-copy.js';
-import type { StagingInput, StagingLoadResult } from '../warehouse.js';
+import type { PlannedStatement, StagingInput, StagingLoadResult } from '../warehouse.js';
 
 /** Rejected records sent per COPY into etl_rejects; bounds what is held in memory. */
 const REJECT_BATCH = 5_000;
@@ -23,7 +23,7 @@ const REJECT_BATCH = 5_000;
  *   const { rows, rejected } = await copyStaging(client, stagingEvents, { into: { rows: 'staging_events', rejects: 'etl_rejects' }, source, files, format: 'ndjson' });
  */
 export async function copyStaging(client: pg.Client, table: Table, input: StagingInput): Promise<StagingLoadResult> {
-  const rowsSql = `COPY ${input.into.rows} (${table.columns.map((c) => c.name).join(', ')}) FROM STDIN`;
+  const rowsSql = copyRowsSql(table, input.into.rows);
   const result: StagingLoadResult = { rows: 0, rejected: 0, bytes: 0 };
   const ft = fastTable(table);
   let rejects: string[] = [];
@@ -81,7 +81,7 @@ export async function copyStaging(client: pg.Client, table: Table, input: Stagin
 
 async function copyRejects(client: pg.Client, into: string, lines: readonly string[]): Promise<void> {
   if (lines.length === 0) return;
-  const copy = CopyIn.start(client, `COPY ${into} (target_table, source, line, reason, raw) FROM STDIN`);
+  const copy = CopyIn.start(client, copyRejectsSql(into));
   try {
     for (let i = 0; i < lines.length; i += 500) await copy.write(lines.slice(i, i + 500).join(''));
     await copy.end();
@@ -89,4 +89,21 @@ async function copyRejects(client: pg.Client, into: string, lines: readonly stri
     await copy.abort(err);
     throw err;
   }
+}
+
+function copyRowsSql(table: Table, into: string): string {
+  return `COPY ${into} (${table.columns.map((c) => c.name).join(', ')}) FROM STDIN`;
+}
+
+function copyRejectsSql(into: string): string {
+  return `COPY ${into} (target_table, source, line, reason, raw) FROM STDIN`;
+}
+
+/** A load's statements for a dry run: the records stream from this machine, converted here by the shared rules. */
+export function postgresLoadPlan(table: Table, input: StagingInput): PlannedStatement[] {
+  const n = input.files.length;
+  return [
+    { sql: copyRowsSql(table, input.into.rows), note: `the records of ${n} file${n === 1 ? '' : 's'} under ${input.source.uri}, read and converted here` },
+    { sql: copyRejectsSql(input.into.rejects), note: 'the records the rules reject, with file, line and reason (only when there are any)' },
+  ];
 }

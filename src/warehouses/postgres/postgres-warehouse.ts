@@ -85,8 +85,7 @@ export class PostgresWarehouse implements Warehouse {
   protected async setUpSession(): Promise<void> {
     const schema = this.where.schema;
     const q = this.dialect.quoteString;
-    // extra_float_digits = 3 makes the server print the shortest text that reads back as the same double.
-    await this.execute(`SET TIME ZONE 'UTC'; SET extra_float_digits = 3; SET client_min_messages = warning`);
+    await this.execute(postgresSessionSql(schema)[0]!);
     const [found] = await this.query<{ usable: boolean }>(
       `SELECT has_schema_privilege(oid, 'USAGE') AS usable FROM pg_namespace WHERE nspname = ${q(schema)}`,
     );
@@ -99,7 +98,7 @@ export class PostgresWarehouse implements Warehouse {
         this.where,
       );
     }
-    await this.execute(`SET search_path TO ${this.dialect.quoteIdent(schema)}`);
+    await this.execute(postgresSessionSql(schema)[1]!);
   }
 
   async execute(sql: string): Promise<void> {
@@ -135,9 +134,8 @@ export class PostgresWarehouse implements Warehouse {
   }
 
   async lock(): Promise<() => Promise<void>> {
-    const q = this.dialect.quoteString;
-    const key = `${LOCK_CLASS}, (SELECT oid::int FROM pg_namespace WHERE nspname = ${q(this.where.schema)})`;
-    const [row] = await this.query<{ ok: boolean | null }>(`SELECT pg_try_advisory_lock(${key}) AS ok`);
+    const { take, release } = postgresLockSql(this.where.schema);
+    const [row] = await this.query<{ ok: boolean | null }>(take);
     if (row?.ok === null) {
       throw new SparkifyError('WAREHOUSE_NOT_READY', `Schema ${this.where.schema} no longer exists on ${this.where.host}:${this.where.port}/${this.where.database}.`, {
         hint: 'Someone dropped it while sparkify was connected; run the command again to create it, then `sparkify create-tables`.',
@@ -149,7 +147,7 @@ export class PostgresWarehouse implements Warehouse {
       if (released || this.closed) return;
       released = true;
       // A session lock dies with the session; if the connection is gone there is nothing to release.
-      await this.query(`SELECT pg_advisory_unlock(${key}) AS ok`).catch(() => undefined);
+      await this.query(release).catch(() => undefined);
     };
   }
 
@@ -265,3 +263,18 @@ function pick(c: PostgresConnection): Omit<PgWhere, 'product' | 'schema'> {
   return { host: c.host, port: c.port, user: c.user, database: c.database };
 }
 
+
+/** The run's lock: a session advisory lock keyed on the schema (`take` answers `ok`: true, false, or NULL when the schema is gone). */
+export function postgresLockSql(schema: string): { take: string; release: string } {
+  const key = `${LOCK_CLASS}, (SELECT oid::int FROM pg_namespace WHERE nspname = ${postgresDialect.quoteString(schema)})`;
+  return { take: `SELECT pg_try_advisory_lock(${key}) AS ok`, release: `SELECT pg_advisory_unlock(${key}) AS ok` };
+}
+
+/**
+ * A session's settings: UTC, floats printed exactly (extra_float_digits = 3:
+ * the shortest text that reads back as the same double), quiet notices; then,
+ * once the schema exists, the search path.
+ */
+export function postgresSessionSql(schema: string): [settings: string, searchPath: string] {
+  return [`SET TIME ZONE 'UTC'; SET extra_float_digits = 3; SET client_min_messages = warning`, `SET search_path TO ${postgresDialect.quoteIdent(schema)}`];
+}

@@ -1,7 +1,8 @@
 import { ConfigError, SparkifyError } from '../../errors.js';
 import { stagingEvents, type Table } from '../../schema/tables.js';
 import type { Source } from '../../sources/source.js';
-import type { SqlValue, StagingInput, StagingLoadResult, Warehouse } from '../warehouse.js';
+import type { SqlDialect } from '../../schema/dialect.js';
+import type { PlannedStatement, SqlValue, StagingInput, StagingLoadResult, Warehouse } from '../warehouse.js';
 import {
   copyLocation,
   copySql,
@@ -51,22 +52,11 @@ export function redshiftSourceIssues(table: Table, source: Source, copy: Redshif
   return copyLocationIssues(source, where, copy, table === stagingEvents);
 }
 
-/**
- * Loads a staging table (the run's copy of it) with Redshift's own COPY from
- * S3: COPY into a temporary landing table (bad records skipped up to
- * MAXERROR and read back from the system table into etl_rejects with file,
- * line and reason), then the rules COPY cannot apply (numbers written as
- * strings, required fields) in one INSERT … SELECT, their rejects alongside.
- * Nothing passes through this machine but SQL.
- *
- * @example
- *   await loadStagingRedshift(wh, stagingEvents, { into: { rows: 'staging_events', rejects: 'etl_rejects' }, source, files, format: 'ndjson' }, { copy: { logJsonPaths }, loadErrors: 'stl' });
- */
-export async function loadStagingRedshift(db: RedshiftSql, table: Table, input: StagingInput, options: RedshiftStagingOptions): Promise<StagingLoadResult> {
+/** The statements of one load that depend on nothing the run finds, after the checks that need no warehouse. */
+export function redshiftLoadSql(d: SqlDialect, table: Table, input: StagingInput, options: RedshiftStagingOptions) {
   // The pipeline asks before it locks; this guards callers of the library that did not.
   const issues = redshiftSourceIssues(table, input.source, options.copy);
   if (issues.length > 0) throw new ConfigError(issues);
-  const d = db.dialect;
   const from = copyLocation(input.source.uri);
   const jsonPaths = table === stagingEvents ? options.copy.logJsonPaths : undefined;
   const json = jsonOption(table, jsonPaths);
@@ -80,12 +70,63 @@ export async function loadStagingRedshift(db: RedshiftSql, table: Table, input: 
       hint: 'Keep gzipped and plain files under different prefixes (or gzip them all). No table was changed.',
     });
   }
-
-  await db.execute(`DROP TABLE IF EXISTS ${land}`);
-  await db.execute(createLandingSql(table, d));
   const copy = copySql({ table, from, iamRoleArn, region: input.source.region || options.copy.region, json, maxError, gzip: gzipped > 0 }, d);
+  return {
+    from,
+    land,
+    jsonPaths,
+    iamRoleArn,
+    maxError,
+    prepare: [`DROP TABLE IF EXISTS ${land}`, createLandingSql(table, d)],
+    copy,
+    rowRejects: insertRowRejectsSql(table, from, d, input.into.rejects),
+    insertStaging: insertStagingSql(table, d, input.into.rows),
+    landingCounts: landingCountsSql(table, d),
+    drop: `DROP TABLE ${land}`,
+  };
+}
+
+/**
+ * Every statement of a load in the order it runs, for a dry run: the ids the
+ * run reads back after the COPY are placeholders in braces.
+ */
+export function redshiftLoadPlan(d: SqlDialect, table: Table, input: StagingInput, options: RedshiftStagingOptions): PlannedStatement[] {
+  const load = redshiftLoadSql(d, table, input, options);
+  const ids = { copyId: '{copy_id}', pid: '{pid}' };
+  const errorsId = options.loadErrors === 'stl' ? ids.copyId : '{query_id}';
+  return [
+    ...load.prepare.map((sql) => ({ sql })),
+    { sql: load.copy, note: `COPY reads every file under ${load.from} (${input.files.length} listed now)` },
+    { sql: COPY_IDS_SQL, note: 'the COPY’s query id and this session’s process id: {copy_id} and {pid} below' },
+    { sql: loadHistorySql(ids), note: 'Redshift’s account of the COPY, asked again for a few seconds while it is missing or running' + (options.loadErrors === 'sys' ? '; its query_id is {query_id} below' : '') },
+    { sql: insertLoadErrorsSql(table, load.from, options.loadErrors, errorsId, d, input.into.rejects) },
+    { sql: loadErrorCountsSql(options.loadErrors, errorsId) },
+    ...(load.rowRejects ? [{ sql: load.rowRejects }] : []),
+    { sql: load.insertStaging },
+    { sql: load.landingCounts, note: 'the run fails, changing no table, unless Redshift’s loaded_rows and error_count match what landed and what was found' },
+    { sql: load.drop },
+  ];
+}
+
+/**
+ * Loads a staging table (the run's copy of it) with Redshift's own COPY from
+ * S3: COPY into a temporary landing table (bad records skipped up to
+ * MAXERROR and read back from the system table into etl_rejects with file,
+ * line and reason), then the rules COPY cannot apply (numbers written as
+ * strings, required fields) in one INSERT … SELECT, their rejects alongside.
+ * Nothing passes through this machine but SQL.
+ *
+ * @example
+ *   await loadStagingRedshift(wh, stagingEvents, { into: { rows: 'staging_events', rejects: 'etl_rejects' }, source, files, format: 'ndjson' }, { copy: { logJsonPaths }, loadErrors: 'stl' });
+ */
+export async function loadStagingRedshift(db: RedshiftSql, table: Table, input: StagingInput, options: RedshiftStagingOptions): Promise<StagingLoadResult> {
+  const load = redshiftLoadSql(db.dialect, table, input, options);
+  const { from, jsonPaths, iamRoleArn, maxError } = load;
+  const d = db.dialect;
+
+  for (const sql of load.prepare) await db.execute(sql);
   try {
-    await db.execute(copy);
+    await db.execute(load.copy);
   } catch (err) {
     throw classifyCopyError(err, { table, from, iamRoleArn, jsonPaths, maxRejects: input.maxRejects, maxError, loadErrors: options.loadErrors });
   }
@@ -98,11 +139,10 @@ export async function loadStagingRedshift(db: RedshiftSql, table: Table, input: 
   const errorsId = options.loadErrors === 'stl' || !history ? copyId : sqlInteger(history.query_id, 'sys_load_history.query_id');
   await db.execute(insertLoadErrorsSql(table, from, options.loadErrors, errorsId, d, input.into.rejects));
   const [found] = await db.query<{ errors: SqlValue; rejects: SqlValue }>(loadErrorCountsSql(options.loadErrors, errorsId));
-  const rowRejects = insertRowRejectsSql(table, from, d, input.into.rejects);
-  if (rowRejects) await db.execute(rowRejects);
-  await db.execute(insertStagingSql(table, d, input.into.rows));
-  const [counts] = await db.query<{ total: number; bad: number }>(landingCountsSql(table, d));
-  await db.execute(`DROP TABLE ${land}`);
+  if (load.rowRejects) await db.execute(load.rowRejects);
+  await db.execute(load.insertStaging);
+  const [counts] = await db.query<{ total: number; bad: number }>(load.landingCounts);
+  await db.execute(load.drop);
 
   const total = Number(counts?.total ?? 0);
   const bad = Number(counts?.bad ?? 0);
