@@ -318,7 +318,15 @@ describe('redshift data api: one statement (SDK-level mocks)', () => {
     mock.on(ExecuteStatementCommand).rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' }));
     const err = (await new DataApiSession(CLUSTER, { client: new RedshiftDataClient({}), ...fakeClock() }).run('SELECT 1').catch((e: unknown) => e)) as SparkifyError;
     expect(err.message).toContain('cluster dwhcluster');
-    expect(err.hint).toContain('redshift:GetClusterCredentials');
+    expect(err.hint).toContain('redshift:GetClusterCredentials for the database user');
+  });
+
+  it('a cluster reached with neither a user nor a secret uses the IAM identity, and names the permission that needs', async () => {
+    const iam: DataApiConnection = { clusterIdentifier: 'dwhcluster', database: 'dwh' };
+    expect(connectionParameters(iam)).toEqual({ ClusterIdentifier: 'dwhcluster', Database: 'dwh' });
+    mock.on(ExecuteStatementCommand).rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' }));
+    const err = (await new DataApiSession(iam, { client: new RedshiftDataClient({}), ...fakeClock() }).run('SELECT 1').catch((e: unknown) => e)) as SparkifyError;
+    expect(err.hint).toContain('redshift:GetClusterCredentialsWithIAM on the cluster');
   });
 });
 

@@ -116,5 +116,6 @@ export function classifyStatementError(serverMessage: string, where: DataApiWher
 function needs(where: DataApiWhere): string {
   if (/secret/i.test(where.auth)) return 'secretsmanager:GetSecretValue on the secret';
   if (where.target.startsWith('workgroup')) return 'redshift-serverless:GetCredentials on the workgroup';
+  if (/IAM identity/.test(where.auth)) return 'redshift:GetClusterCredentialsWithIAM on the cluster';
   return 'redshift:GetClusterCredentials for the database user';
 }

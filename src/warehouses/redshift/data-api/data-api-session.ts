@@ -66,7 +66,7 @@ export function describeDataApiConnection(c: DataApiConnection, region?: string)
     target: dataApiName(c),
     database: c.database,
     region,
-    auth: c.secretArn ? 'a Secrets Manager secret' : c.workgroupName !== undefined ? 'your IAM identity' : `database user ${c.dbUser ?? '?'} (temporary credentials)`,
+    auth: c.secretArn ? 'a Secrets Manager secret' : c.workgroupName !== undefined || !c.dbUser ? 'your IAM identity' : `database user ${c.dbUser} (temporary credentials)`,
   };
 }
 
