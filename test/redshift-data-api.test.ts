@@ -588,8 +588,8 @@ describe('redshift data api: the warehouse, one session (SDK-level mocks)', () =
       localPath: () => undefined,
       close: async () => undefined,
     };
-    expect(wh.sourceIssues(stagingSongs, source)).toEqual([]);
-    expect(wh.sourceIssues(stagingSongs, { ...source, kind: 'local', uri: '/home/me/song_data' })).toEqual([
+    expect(await wh.sourceIssues(stagingSongs, source)).toEqual([]);
+    expect(await wh.sourceIssues(stagingSongs, { ...source, kind: 'local', uri: '/home/me/song_data' })).toEqual([
       { where: 'the song files (--songs, [S3] SONG_DATA)', message: expect.stringContaining('Redshift loads only from Amazon S3') },
     ]);
     const into = { rows: '_sparkify_next_staging_songs', rejects: '_sparkify_next_etl_rejects' };

@@ -689,7 +689,7 @@ describe.skipIf(!pgEnabled)('redshift SQL that is also PostgreSQL, run on the lo
       await expect(rs.lock()).rejects.toMatchObject({ code: 'WAREHOUSE_LOCKED' });
       await release();
       // The pipeline asks this before it takes the lock.
-      expect(rs.sourceIssues(stagingEvents, new LocalSource(SAMPLE_LOGS))).toEqual([
+      expect(await rs.sourceIssues(stagingEvents, new LocalSource(SAMPLE_LOGS))).toEqual([
         { where: 'the event logs (--logs, [S3] LOG_DATA)', message: expect.stringContaining('Redshift loads only from Amazon S3') },
       ]);
     } finally {

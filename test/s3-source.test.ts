@@ -8,6 +8,8 @@
 import { spawnSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { redshiftSourceChecks } from '../src/warehouses/redshift/redshift-staging.js';
+import { stagingEvents, stagingSongs } from '../src/schema/tables.js';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -21,6 +23,7 @@ import { etl } from '../src/pipeline/etl.js';
 import { ALL_TABLES } from '../src/schema/tables.js';
 import { LocalSource } from '../src/sources/local.js';
 import { S3Source, type S3SourceOptions } from '../src/sources/s3.js';
+import type { Source } from '../src/sources/source.js';
 import type { SourceFile } from '../src/sources/source.js';
 import { DuckDBWarehouse } from '../src/warehouses/duckdb/duckdb-warehouse.js';
 import type { Row } from '../src/warehouses/warehouse.js';
@@ -240,6 +243,21 @@ describe('errors', () => {
     }
   });
 
+  it("Redshift's check of the JSONPaths file: found, or said to be missing, before the run", async () => {
+    await s3.put(BUCKET, 'log_json_path.json', '{"jsonpaths": ["$.artist"]}');
+    const logs = { kind: 's3', uri: `s3://${BUCKET}/log_data`, region: s3.region } as Source;
+    const check = (paths: string) => redshiftSourceChecks(stagingEvents, logs, { logJsonPaths: paths }, { s3Endpoint: s3.endpoint });
+    expect(await check(`s3://${BUCKET}/log_json_path.json`)).toEqual([]);
+    expect(await check(`s3://${BUCKET}/log_jsonpath.json`)).toEqual([
+      {
+        where: 'JSONPaths file ([S3] LOG_JSONPATH)',
+        message: `s3://${BUCKET}/log_jsonpath.json does not exist: COPY needs it to map the event fields to columns (or leave LOG_JSONPATH empty to map them by name)`,
+      },
+    ]);
+    // Songs have no JSONPaths file; nothing to ask.
+    expect(await redshiftSourceChecks(stagingSongs, { ...logs, uri: `s3://${BUCKET}/song_data` }, { logJsonPaths: `s3://${BUCKET}/nope.json` }, { s3Endpoint: s3.endpoint })).toEqual([]);
+  });
+
   it('a location without a bucket is CONFIG_INVALID', async () => {
     expect((await caught(S3Source.create('s3:///song_data', {}))).code).toBe('CONFIG_INVALID');
   });
@@ -267,6 +285,18 @@ describe('errors', () => {
       expect(err.message).toContain('eu-west-1');
       expect(err.message).toContain(`s3://${BUCKET}/song_data`);
       expect(err.hint).toContain('eu-west-1');
+    });
+
+    it("Redshift's check of the JSONPaths file: in another region than the data, it is refused before the run", async () => {
+      const endpoint = await replay(301, { 'x-amz-bucket-region': 'us-east-1' }, 'PermanentRedirect', '<Bucket>other</Bucket>');
+      const logs = { kind: 's3', uri: `s3://${BUCKET}/log_data`, region: 'us-west-2' } as Source;
+      const issues = await redshiftSourceChecks(stagingEvents, logs, { logJsonPaths: 's3://other/log_json_path.json' }, { s3Endpoint: endpoint });
+      expect(issues).toEqual([
+        {
+          where: 'JSONPaths file ([S3] LOG_JSONPATH)',
+          message: expect.stringMatching(/^s3:\/\/other\/log_json_path\.json is in another region than the event logs \(us-west-2\), and COPY's REGION applies to the JSONPaths file too \(.*us-east-1.*\): copy it to a bucket in us-west-2$/),
+        },
+      ]);
     });
 
     it('400 AuthorizationHeaderMalformed is S3_WRONG_REGION naming the region from the body', async () => {

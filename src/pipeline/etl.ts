@@ -71,7 +71,7 @@ export async function etl(wh: Warehouse, options: EtlOptions): Promise<EtlReport
   try {
     const songs = await list(stagingSongs, await open(options.songs), 'json');
     const logs = await list(stagingEvents, await open(options.logs), 'ndjson');
-    const issues = [songs, logs].flatMap((l) => wh.sourceIssues(l.table, l.source));
+    const issues = (await Promise.all([songs, logs].map((l) => wh.sourceIssues(l.table, l.source)))).flat();
     if (issues.length > 0) throw new ConfigError(issues);
     const retries: RetryInfo[] = [];
     return await withRetries(wh, options, retries, () => withLock(wh, () => cancelOnAbort(wh, options.signal, async () => {

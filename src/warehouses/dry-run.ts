@@ -90,7 +90,8 @@ export class DryRunWarehouse implements Warehouse {
     }
   }
 
-  sourceIssues(table: Table, source: Source): ConfigIssue[] {
+  async sourceIssues(table: Table, source: Source): Promise<ConfigIssue[]> {
+    // What can be known without a request: a dry run reads no S3 object beyond the listing.
     return this.backend.sourceIssues(table, source);
   }
 

@@ -24,10 +24,11 @@ export interface Warehouse {
   transaction<T>(fn: () => Promise<T>): Promise<T>;
   /**
    * What stops `source` from being loaded into `table` here, known before
-   * anything runs (Redshift's COPY reads Amazon S3 only). The pipeline asks
-   * before it takes the lock, so such a problem never touches a table.
+   * anything runs (Redshift's COPY reads Amazon S3 only, and its JSONPaths file
+   * in the data's region). The pipeline asks before it takes the lock, so such
+   * a problem never touches a table.
    */
-  sourceIssues(table: Table, source: Source): ConfigIssue[];
+  sourceIssues(table: Table, source: Source): Promise<ConfigIssue[]>;
   /**
    * Appends every record of `input` to `input.into.rows` (an empty table shaped
    * like `table`) and its rejects to `input.into.rejects` (shaped like

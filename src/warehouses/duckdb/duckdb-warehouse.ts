@@ -102,7 +102,7 @@ export class DuckDBWarehouse implements Warehouse {
     return inTransaction((sql) => (sql === 'ROLLBACK' ? this.conn.run(sql) : this.execute(sql)), fn);
   }
 
-  sourceIssues(): ConfigIssue[] {
+  async sourceIssues(): Promise<ConfigIssue[]> {
     return []; // DuckDB reads folders and S3 alike
   }
 

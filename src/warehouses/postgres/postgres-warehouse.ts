@@ -115,7 +115,7 @@ export class PostgresWarehouse implements Warehouse {
     return inTransaction((sql) => (sql === 'ROLLBACK' ? this.client.query(sql) : this.execute(sql)), fn);
   }
 
-  sourceIssues(_table: Table, _source: Source): ConfigIssue[] {
+  async sourceIssues(_table: Table, _source: Source): Promise<ConfigIssue[]> {
     return []; // records pass through Node, from folders and S3 alike
   }
 

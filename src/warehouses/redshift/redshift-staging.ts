@@ -1,6 +1,6 @@
-import { ConfigError, SparkifyError } from '../../errors.js';
+import { ConfigError, firstLine, SparkifyError, type ConfigIssue } from '../../errors.js';
 import { stagingEvents, type Table } from '../../schema/tables.js';
-import type { Source } from '../../sources/source.js';
+import type { Source, SourceFile, SourceOptions } from '../../sources/source.js';
 import type { SqlDialect } from '../../schema/dialect.js';
 import type { PlannedStatement, SqlValue, StagingInput, StagingLoadResult, Warehouse } from '../warehouse.js';
 import {
@@ -50,6 +50,44 @@ const HISTORY_WAITS_MS = [250, 500, 1000, 2000, 4000];
 export function redshiftSourceIssues(table: Table, source: Source, copy: RedshiftCopyOptions) {
   const where = table === stagingEvents ? 'the event logs (--logs, [S3] LOG_DATA)' : 'the song files (--songs, [S3] SONG_DATA)';
   return copyLocationIssues(source, where, copy, table === stagingEvents);
+}
+
+/**
+ * redshiftSourceIssues, then what takes a request: the event log's JSONPaths
+ * file must be where COPY will read it. COPY's REGION (the data's region)
+ * applies to every file it reads, the JSONPaths file too, so a file in a
+ * bucket of another region fails the COPY; say so before the run.
+ */
+export async function redshiftSourceChecks(table: Table, source: Source, copy: RedshiftCopyOptions, s3Options: Pick<SourceOptions, 's3Endpoint'> = {}): Promise<ConfigIssue[]> {
+  const issues = redshiftSourceIssues(table, source, copy);
+  const paths = copy.logJsonPaths;
+  if (issues.length > 0 || table !== stagingEvents || !paths) return issues;
+  const region = source.region || copy.region;
+  const where = 'JSONPaths file ([S3] LOG_JSONPATH)';
+  try {
+    const found = await listJsonPaths(paths, { ...s3Options, s3Region: region });
+    if (found.length === 0) issues.push({ where, message: `${paths} does not exist: COPY needs it to map the event fields to columns (or leave LOG_JSONPATH empty to map them by name)` });
+  } catch (err) {
+    if (err instanceof SparkifyError && err.code === 'S3_WRONG_REGION') {
+      issues.push({
+        where,
+        message: `${paths} is in another region than the event logs (${region ?? 'the cluster’s'}), and COPY's REGION applies to the JSONPaths file too (${firstLine(err.message)}): copy it to a bucket in ${region ?? 'the data’s region'}`,
+      });
+    }
+    // Anything else (no credentials here, access denied to this identity) cannot be decided from here: COPY reads it with its role.
+  }
+  return issues;
+}
+
+/** Lists the JSONPaths object by itself: [] when it does not exist. */
+async function listJsonPaths(uri: string, options: SourceOptions): Promise<SourceFile[]> {
+  const { S3Source } = await import('../../sources/s3.js');
+  const source = await S3Source.create(uri, options);
+  try {
+    return await source.list();
+  } finally {
+    await source.close();
+  }
 }
 
 /** The statements of one load that depend on nothing the run finds, after the checks that need no warehouse. */

@@ -10,7 +10,7 @@ import { redshiftDialect } from './redshift-dialect.js';
 import type { LoadErrorTable } from './redshift-load-errors.js';
 import { acquireTableLock } from './redshift-lock.js';
 import { setUpRedshiftSession } from './redshift-session.js';
-import { loadStagingRedshift, redshiftSourceIssues } from './redshift-staging.js';
+import { loadStagingRedshift, redshiftSourceChecks } from './redshift-staging.js';
 import { describeRedshift, type RedshiftTarget } from './redshift-target.js';
 
 /**
@@ -65,8 +65,8 @@ export class RedshiftWarehouse extends PostgresWarehouse {
     await setUpRedshiftSession(this, this.where.schema, `Redshift at ${this.where.host}:${this.where.port}`);
   }
 
-  override sourceIssues(table: Table, source: Source): ConfigIssue[] {
-    return redshiftSourceIssues(table, source, this.target.copy);
+  override sourceIssues(table: Table, source: Source): Promise<ConfigIssue[]> {
+    return redshiftSourceChecks(table, source, this.target.copy);
   }
 
   override loadStaging(table: Table, input: StagingInput): Promise<StagingLoadResult> {

@@ -6,7 +6,7 @@ import { redshiftDialect } from '../redshift-dialect.js';
 import type { LoadErrorTable } from '../redshift-load-errors.js';
 import { acquireTableLock } from '../redshift-lock.js';
 import { setUpRedshiftSession } from '../redshift-session.js';
-import { loadStagingRedshift, redshiftSourceIssues } from '../redshift-staging.js';
+import { loadStagingRedshift, redshiftSourceChecks } from '../redshift-staging.js';
 import { describeRedshiftDataApi, type RedshiftDataApiTarget } from '../redshift-target.js';
 import { DataApiSession, type DataApiOptions } from './data-api-session.js';
 import { splitStatements } from './data-api-statements.js';
@@ -96,8 +96,8 @@ export class RedshiftDataApiWarehouse implements Warehouse {
     return result;
   }
 
-  sourceIssues(table: Table, source: Source): ConfigIssue[] {
-    return redshiftSourceIssues(table, source, this.target.copy);
+  sourceIssues(table: Table, source: Source): Promise<ConfigIssue[]> {
+    return redshiftSourceChecks(table, source, this.target.copy);
   }
 
   loadStaging(table: Table, input: StagingInput): Promise<StagingLoadResult> {
