@@ -27,6 +27,8 @@ export { redactUrl } from './config/redact.js';
 export { SparkifyError, ConfigError, isSparkifyError, toSparkifyError } from './errors.js';
 export type { ErrorCode, ConfigIssue } from './errors.js';
 export { createTables, countRows } from './pipeline/create-tables.js';
+export { doctor, DOCTOR_CHECKS } from './pipeline/doctor.js';
+export type { DoctorCheck, DoctorOptions, DoctorReport, DoctorStatus } from './pipeline/doctor.js';
 export { etl } from './pipeline/etl.js';
 export type { EtlOptions } from './pipeline/etl.js';
 export type { EtlReport, StageInfo, StageName, PipelineEvent, PipelineOptions, RetryInfo } from './pipeline/report.js';

@@ -10,6 +10,7 @@ import { loadConfig, type Config, type ConfigFlags } from '../config/config.js';
 import { PACKAGE_ROOT } from '../config/paths.js';
 import { ConfigError } from '../errors.js';
 import { countRows, createTables } from '../pipeline/create-tables.js';
+import { doctor } from '../pipeline/doctor.js';
 import { dryRun } from '../pipeline/dry-run.js';
 import { etl, type EtlOptions } from '../pipeline/etl.js';
 import type { EtlReport } from '../pipeline/report.js';
@@ -17,7 +18,7 @@ import { describeTarget, openWarehouse } from '../warehouses/open-warehouse.js';
 import type { Warehouse } from '../warehouses/warehouse.js';
 import { addClusterCommands, type ClusterCliDeps } from './cluster-commands.js';
 import { addGenerateCommand } from './generate-command.js';
-import { countsTable, printable, printDryRun, printError, printReport, progressPrinter, type CliIO, type OutputFlags, type RejectSample } from './output.js';
+import { countsTable, printable, printDoctor, printDryRun, printError, printReport, progressPrinter, type CliIO, type OutputFlags, type RejectSample } from './output.js';
 
 type CommonFlags = ConfigFlags & OutputFlags & { dryRun?: boolean };
 
@@ -28,6 +29,7 @@ Quick start (no server needed: the bundled sample into ./sparkify.duckdb):
 Other warehouses:
   $ sparkify run --warehouse postgres://postgres@127.0.0.1:5432/postgres --schema sparkify
   $ sparkify run --warehouse redshift        # [CLUSTER] of dwh.cfg; sources from [S3]
+  $ sparkify doctor --warehouse redshift     # check what sparkify relies on there; exit 1 if a check fails
 
 Configuration, later layers winning: dwh.cfg (course layout: [CLUSTER], [IAM_ROLE], [S3], plus
 [WAREHOUSE] TARGET/SCHEMA/MAX_REJECTS/RETRIES), environment (SPARKIFY_WAREHOUSE, SPARKIFY_SONGS,
@@ -157,6 +159,18 @@ export async function main(argv: string[], io: CliIO, deps: { cluster?: ClusterC
         if (flags.json) io.stdout.write(`${JSON.stringify(counts, null, 2)}\n`);
         else io.stdout.write(`${countsTable(counts)}\n`);
       });
+    }));
+
+  addCommonOptions(program.command('doctor'), { sources: true, writes: false })
+    .description("check what sparkify relies on in the warehouse (tables, rollback, text, weeks, milliseconds; on Redshift, COPY's load errors, with --logs s3://…); exit 1 if a check fails")
+    .action(action(async (flags, config) => {
+      await stoppable((signal) =>
+        withWarehouse(io, flags, config, async (wh) => {
+          const report = await doctor(wh, { logs: config.logs, sourceOptions: { s3Endpoint: config.aws.s3Endpoint, s3Region: config.aws.region }, signal });
+          printDoctor(io, flags, report);
+          if (report.checks.some((c) => c.status === 'fail')) exitCode = 1;
+        }),
+      );
     }));
 
   addClusterCommands(program, io, (code) => (exitCode = code), deps.cluster);

@@ -1,4 +1,5 @@
 import { toSparkifyError } from '../errors.js';
+import type { DoctorReport } from '../pipeline/doctor.js';
 import type { DryRun } from '../pipeline/dry-run.js';
 import type { EtlReport, PipelineEvent, StageInfo } from '../pipeline/report.js';
 
@@ -172,4 +173,24 @@ export function printDryRun(io: CliIO, flags: OutputFlags, plan: DryRun): void {
     if (s.sql) lines.push(`${s.sql.trim()};`, '');
   }
   io.stdout.write(`${lines.join('\n').trimEnd()}\n`);
+}
+
+const DOCTOR_MARKS = { pass: '✓', fail: '✗', skip: '–' } as const;
+
+/**
+ * `sparkify doctor`'s checks: JSON (`{ warehouse, checks: [{ name, status, detail }] }`),
+ * or a line per check (✓ passed, ✗ failed, – skipped) and a summary; with
+ * --quiet, only the failed checks.
+ */
+export function printDoctor(io: CliIO, flags: OutputFlags, report: DoctorReport): void {
+  if (flags.json) {
+    io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    return;
+  }
+  const width = Math.max(...report.checks.map((c) => c.name.length));
+  const shown = flags.quiet ? report.checks.filter((c) => c.status === 'fail') : report.checks;
+  for (const c of shown) io.stdout.write(`${DOCTOR_MARKS[c.status]} ${c.name.padEnd(width)}  ${printable(c.detail)}\n`);
+  if (flags.quiet) return;
+  const count = (status: keyof typeof DOCTOR_MARKS) => report.checks.filter((c) => c.status === status).length;
+  io.stdout.write(`\n${count('pass')} passed, ${count('fail')} failed, ${count('skip')} skipped.\n`);
 }
