@@ -27,6 +27,7 @@ export type ErrorCode =
   | 'AWS_FAILED'
   | 'CLUSTER_FAILED'
   | 'ABORTED'
+  | 'DEPENDENCY_MISSING'
   | 'INTERNAL';
 
 export interface SparkifyErrorOptions {

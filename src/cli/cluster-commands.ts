@@ -26,6 +26,47 @@ export interface ClusterCliDeps {
 }
 
 /**
+ * The AWS control-plane clients that only the cluster commands use. They are
+ * optionalDependencies: `npm install --omit=optional` leaves them out, and a
+ * DuckDB or PostgreSQL user never loads them.
+ */
+export const CLUSTER_PACKAGES = ['@aws-sdk/client-ec2', '@aws-sdk/client-iam', '@aws-sdk/client-redshift', '@aws-sdk/client-redshift-serverless'] as const;
+
+/**
+ * The typed error for a failed load of the cluster code because one of
+ * CLUSTER_PACKAGES is not installed (Node's ERR_MODULE_NOT_FOUND, "Cannot find
+ * package '@aws-sdk/client-ec2' imported from …"); undefined for anything else.
+ *
+ * @example
+ *   missingDependency(err)?.code; // 'DEPENDENCY_MISSING'
+ */
+export function missingDependency(err: unknown): SparkifyError | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const { code, message } = err as { code?: unknown; message?: unknown };
+  if (code !== 'ERR_MODULE_NOT_FOUND' || typeof message !== 'string') return undefined;
+  // The package's name, or a path inside it (`…/node_modules/@aws-sdk/client-iam/dist-es/index.js`).
+  const what = /Cannot find (?:package|module) '([^']+)'/.exec(message)?.[1];
+  if (!what) return undefined;
+  const pkg = CLUSTER_PACKAGES.find((p) => what === p || what.startsWith(`${p}/`) || what.includes(`node_modules/${p}/`));
+  if (!pkg) return undefined;
+  return new SparkifyError('DEPENDENCY_MISSING', `The cluster commands need ${pkg}, which is not installed (an optional dependency of sparkify-dwh, left out by --omit=optional).`, {
+    hint:
+      `Install the cluster clients next to sparkify-dwh: npm install ${CLUSTER_PACKAGES.join(' ')} ` +
+      '(with -g for a global install), or reinstall sparkify-dwh without --omit=optional.',
+    cause: err,
+  });
+}
+
+/** The cluster code, loaded on use; a missing optional AWS client becomes DEPENDENCY_MISSING. */
+export async function loadCluster(): Promise<typeof import('../cluster/index.js')> {
+  try {
+    return await import('../cluster/index.js');
+  } catch (err) {
+    throw missingDependency(err) ?? err;
+  }
+}
+
+/**
  * `sparkify cluster create | status | delete`, for a provisioned cluster or
  * (with --serverless, or `[CLUSTER] CLUSTER_TYPE=serverless`) a Serverless workgroup.
  */
@@ -58,9 +99,12 @@ create writes HOST and [IAM_ROLE] ARN back into dwh.cfg.`,
       const onSigint = () => controller.abort();
       process.once('SIGINT', onSigint);
       let clients: ClusterClients | undefined;
-      // Loaded on use, so other commands never pay for the AWS SDK.
-      const { clusterSettingsFromConfig, createClusterClients, destroyClusterClients } = await import('../cluster/index.js');
+      let destroyClusterClients: ((c: ClusterClients) => void) | undefined;
       try {
+        // Loaded on use, so other commands never pay for the AWS SDK (or need it installed).
+        const cluster = await loadCluster();
+        const { clusterSettingsFromConfig, createClusterClients } = cluster;
+        destroyClusterClients = cluster.destroyClusterClients;
         const layers = readConfigLayers({ config: flags.config, env: io.env, cwd: io.cwd });
         if (!flags.quiet) for (const w of layers.warnings) io.stderr.write(`⚠ ${printable(w)}\n`);
         if (layers.issues.length > 0) throw new ConfigError(layers.issues);
@@ -78,7 +122,7 @@ create writes HOST and [IAM_ROLE] ARN back into dwh.cfg.`,
         setExit(printError(io, flags, err));
       } finally {
         process.off('SIGINT', onSigint);
-        if (clients && !deps.clients) destroyClusterClients(clients);
+        if (clients && !deps.clients) destroyClusterClients?.(clients);
       }
     };
 
