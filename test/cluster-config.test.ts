@@ -92,7 +92,7 @@ describe('clusterSettingsFromConfig', () => {
 
   it('asks for the password only when asked to (create), and checks Serverless capacity', () => {
     expect(clusterSettingsFromConfig({ sections: {}, requirePassword: true }).issues).toEqual([
-      expect.objectContaining({ where: 'dwh.cfg [CLUSTER] DB_PASSWORD', message: expect.stringContaining('is empty') }),
+      expect.objectContaining({ where: 'dwh.cfg [CLUSTER] DB_PASSWORD (or [DWH] DWH_DB_PASSWORD)', message: expect.stringContaining('is empty') }),
     ]);
     const { issues } = clusterSettingsFromConfig({ sections: { CLUSTER: { BASE_CAPACITY: '12', WORKGROUP: 'x' } }, serverless: true });
     expect(issues.map((i) => i.message)).toEqual([expect.stringContaining('Serverless name'), '12 is not a multiple of 8 RPUs']);

@@ -5,9 +5,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { credentialsWithFallback } from '../src/aws/credentials.js';
+import { clusterSettingsFromConfig } from '../src/cluster/settings.js';
 import { loadConfig } from '../src/config/config.js';
+import { readConfigLayers } from '../src/config/layers.js';
 import { redactUrl } from '../src/config/redact.js';
 import { describeTarget } from '../src/warehouses/open-warehouse.js';
+import { runCli } from './helpers/cli.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sparkify-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -156,5 +160,125 @@ describe('config', () => {
     expect(issues[0]!.message).toContain('mysql://root:***@h/db');
     expect(JSON.stringify(issues)).not.toContain('hunter2');
     expect(redactUrl('postgres://u:p@h:1/d')).toBe('postgres://u:***@h:1/d');
+  });
+});
+
+describe("the course's own files, as course users have them", () => {
+  /** A folder of its own holding `files`, so that a dwh-cluster.cfg beside one dwh.cfg is not beside another. */
+  const folder = (files: Record<string, string>) => {
+    const d = mkdtempSync(path.join(dir, 'course-'));
+    for (const [name, text] of Object.entries(files)) writeFileSync(path.join(d, name), text, { mode: 0o600 });
+    return d;
+  };
+  const IAC = `[AWS]
+KEY=AKIAIOSFODNN7EXAMPLE
+SECRET=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
+
+[DWH]
+DWH_CLUSTER_TYPE=multi-node
+DWH_NUM_NODES=4
+DWH_NODE_TYPE=dc2.large
+DWH_IAM_ROLE_NAME=dwhRole
+DWH_CLUSTER_IDENTIFIER=dwhCluster
+DWH_DB=dwh
+DWH_DB_USER=dwhuser
+DWH_DB_PASSWORD=Passw0rd
+DWH_PORT=5439
+`;
+
+  it('makes [CLUSTER] HOST the target when none is named: Redshift for a Redshift endpoint, and says why', () => {
+    const { config, issues } = loadConfig({ env: {}, cwd: folder({ 'dwh.cfg': COURSE_CFG }) });
+    expect(issues).toEqual([]);
+    expect(config!.warehouse.kind).toBe('redshift');
+    expect(config!.warehouseChosen).toBe(
+      'dwh.cfg [CLUSTER] HOST is a Redshift endpoint, and no --warehouse, SPARKIFY_WAREHOUSE or [WAREHOUSE] TARGET names another',
+    );
+  });
+
+  it('PostgreSQL for another host, Redshift for any host on port 5439; a named target still wins', () => {
+    const pg = folder({ 'dwh.cfg': '[CLUSTER]\nHOST=127.0.0.1\nDB_PORT=5432\nDB_NAME=test\nDB_USER=postgres\n' });
+    const postgres = loadConfig({ env: {}, cwd: pg }).config!;
+    expect(postgres.warehouse).toEqual({ kind: 'postgres', connection: { host: '127.0.0.1', port: 5432, database: 'test', user: 'postgres' }, schema: 'public' });
+    expect(postgres.warehouseChosen).toMatch(/^dwh\.cfg \[CLUSTER\] HOST is set \(not a Redshift endpoint, so PostgreSQL\)/);
+    const tunnel = folder({ 'dwh.cfg': `${COURSE_CFG.replace(/HOST=.*/, 'HOST=localhost')}` });
+    expect(loadConfig({ env: {}, cwd: tunnel }).config!.warehouseChosen).toMatch(/is set and dwh\.cfg \[CLUSTER\] DB_PORT is 5439, Redshift's port/);
+    const named = loadConfig({ flags: { warehouse: 'x.duckdb' }, env: {}, cwd: pg }).config!;
+    expect([named.warehouse.kind, named.warehouseChosen]).toEqual(['duckdb', 'named by --warehouse']);
+  });
+
+  it("reads the notebook's [DWH] keys for the cluster, in dwh.cfg or dwh-cluster.cfg, ours winning where both are set", () => {
+    for (const d of [folder({ 'dwh.cfg': `${COURSE_CFG}\n${IAC}` }), folder({ 'dwh.cfg': COURSE_CFG, 'dwh-cluster.cfg': IAC })]) {
+      const layers = readConfigLayers({ env: {}, cwd: d });
+      const { settings, issues } = clusterSettingsFromConfig({ sections: layers.sections, fileName: layers.fileName, origin: layers.origin, requirePassword: true });
+      expect(issues).toEqual([]);
+      // AWS keeps identifiers in lower case: the notebook's dwhCluster is dwhcluster.
+      expect(settings).toMatchObject({ kind: 'provisioned', identifier: 'dwhcluster', nodeType: 'dc2.large', numberOfNodes: 4, clusterType: 'multi-node', roleName: 'dwhRole', password: 'Passw0rd' });
+    }
+    const both = folder({ 'dwh.cfg': `[CLUSTER]\nDB_PORT=5440\n\n${IAC}` });
+    const layers = readConfigLayers({ env: {}, cwd: both });
+    expect(layers.fromFile('CLUSTER', 'DB_PORT')).toEqual({ value: '5440', where: 'dwh.cfg [CLUSTER] DB_PORT' });
+    expect(layers.fromFile('CLUSTER', 'DB_USER')).toEqual({ value: 'dwhuser', where: 'dwh.cfg [DWH] DWH_DB_USER' });
+    // A problem in a [DWH] value names the key the user wrote.
+    const bad = folder({ 'dwh.cfg': IAC.replace('DWH_NUM_NODES=4', 'DWH_NUM_NODES=many') });
+    const l = readConfigLayers({ env: {}, cwd: bad });
+    expect(clusterSettingsFromConfig({ sections: l.sections, fileName: l.fileName, origin: l.origin }).issues).toEqual([
+      { where: 'dwh.cfg [DWH] DWH_NUM_NODES', message: '"many" is not a number of nodes (a whole number from 1 to 128)' },
+    ]);
+  });
+
+  it('warns about keys and sections it does not read, with the nearest it does', () => {
+    const d = folder({ 'dwh.cfg': '[WAREHOUSE]\nTARGTE=duckdb\n\n[S3]\nSONG_DTA=x\nREGION=us-west-2\nBUCKET=b\n\n[WAREHOSE]\nSCHEMA=s\n\n[NOTES]\nA=1\n' });
+    expect(loadConfig({ env: {}, cwd: d }).warnings).toEqual([
+      'dwh.cfg [WAREHOUSE] TARGTE is not a setting sparkify reads; did you mean TARGET?',
+      'dwh.cfg [S3] SONG_DTA is not a setting sparkify reads; did you mean SONG_DATA?',
+      'dwh.cfg [S3] REGION is not a setting sparkify reads; did you mean [AWS] REGION?',
+      'dwh.cfg [S3] BUCKET is not a setting sparkify reads',
+      'dwh.cfg [WAREHOSE] is not a section sparkify reads; did you mean [WAREHOUSE]?',
+      'dwh.cfg [NOTES] is not a section sparkify reads (it reads [CLUSTER], [IAM_ROLE], [S3], [AWS], [DWH], [WAREHOUSE], [DUCKDB])',
+    ]);
+  });
+
+  it('keeps [AWS] KEY/SECRET as the last resort of the credential chain, says so, and never shows them', () => {
+    const d = folder({ 'dwh.cfg': IAC });
+    const { config, warnings, trace } = loadConfig({ env: {}, cwd: d });
+    expect(config!.aws.keys).toEqual({ accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' });
+    expect(warnings).toContainEqual(expect.stringMatching(/^dwh\.cfg \[AWS\] KEY and SECRET are used only when AWS finds no other credentials/));
+    expect(trace.filter((t) => t.name.startsWith('aws'))).toEqual([
+      { name: 'aws key (last resort)', value: 'set', from: 'dwh.cfg [AWS] KEY' },
+      { name: 'aws secret (last resort)', value: 'set', from: 'dwh.cfg [AWS] SECRET' },
+    ]);
+    expect(JSON.stringify({ warnings, trace })).not.toMatch(/AKIAIOSFODNN7EXAMPLE|wJalrXUtnFEMI/);
+    const half = folder({ 'dwh.cfg': '[AWS]\nKEY=AKIAIOSFODNN7EXAMPLE\n' });
+    expect(loadConfig({ env: {}, cwd: half }).issues).toEqual([{ where: 'dwh.cfg [AWS] SECRET', message: 'is empty while dwh.cfg [AWS] KEY is set: give both, or neither' }]);
+  });
+
+  it('uses the keys only when the chain finds nothing', async () => {
+    const keys = { accessKeyId: 'AKIAFILE', secretAccessKey: 'file-secret' };
+    const nothing = Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' });
+    const fromEnv = { accessKeyId: 'AKIAENV', secretAccessKey: 'env-secret' };
+    expect(credentialsWithFallback(undefined)).toBeUndefined();
+    expect(await credentialsWithFallback(keys, async () => fromEnv)!()).toEqual(fromEnv);
+    expect(await credentialsWithFallback(keys, async () => Promise.reject(nothing))!()).toEqual(keys);
+    const expired = Object.assign(new Error('The SSO session has expired'), { name: 'CredentialsProviderError' });
+    await expect(credentialsWithFallback(keys, async () => Promise.reject(expired))!()).rejects.toBe(expired);
+  });
+
+  it('sparkify config: every setting with where it came from, the target and why, the cluster, secrets as set/unset', async () => {
+    const d = folder({ 'dwh.cfg': `${COURSE_CFG}\n${IAC}\n[WAREHOUSE]\nTARGTE=duckdb\n` });
+    const text = await runCli(['config'], { cwd: d });
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain('warehouse      Redshift dwhuser@dwhcluster.abc123.us-west-2.redshift.amazonaws.com:5439/dwh (schema public)\n');
+    expect(text.stdout).toMatch(/ {2}password +set +dwh\.cfg \[CLUSTER\] DB_PASSWORD\n/);
+    expect(text.stdout).toMatch(/ {2}identifier +dwhcluster +dwh\.cfg \[DWH\] DWH_CLUSTER_IDENTIFIER\n/);
+    expect(text.stdout).toContain('⚠ dwh.cfg [WAREHOUSE] TARGTE is not a setting sparkify reads; did you mean TARGET?');
+    const json = await runCli(['config', '--json', '--schema', 'analytics'], { cwd: d });
+    const described = JSON.parse(json.stdout) as { warehouse: string; settings: { name: string; value: unknown; from: string }[]; sample: { songs: boolean } };
+    expect(described.settings.find((x) => x.name === 'schema')).toEqual({ name: 'schema', value: 'analytics', from: '--schema' });
+    expect(described.sample.songs).toBe(false);
+    for (const out of [text.stdout, json.stdout, text.stderr, json.stderr]) expect(out).not.toMatch(/Passw0rd|AKIAIOSFODNN7EXAMPLE|wJalrXUtnFEMI/);
+    const invalid = await runCli(['config', '--max-rejects', 'lots'], { cwd: folder({}) });
+    expect(invalid.code).toBe(2);
+    expect(invalid.stdout).toContain('✗ --max-rejects: "lots" is not a whole number of rejected records (0 or more)');
+    expect(invalid.stdout).toContain('songs and logs from the bundled sample at');
   });
 });

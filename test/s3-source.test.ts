@@ -24,6 +24,7 @@ import { ALL_TABLES } from '../src/schema/tables.js';
 import { LocalSource } from '../src/sources/local.js';
 import { S3Source, type S3SourceOptions } from '../src/sources/s3.js';
 import type { Source } from '../src/sources/source.js';
+import { credentialsWithFallback } from '../src/aws/credentials.js';
 import type { SourceFile } from '../src/sources/source.js';
 import { DuckDBWarehouse } from '../src/warehouses/duckdb/duckdb-warehouse.js';
 import type { Row } from '../src/warehouses/warehouse.js';
@@ -256,6 +257,24 @@ describe('errors', () => {
     ]);
     // Songs have no JSONPaths file; nothing to ask.
     expect(await redshiftSourceChecks(stagingSongs, { ...logs, uri: `s3://${BUCKET}/song_data` }, { logJsonPaths: `s3://${BUCKET}/nope.json` }, { s3Endpoint: s3.endpoint })).toEqual([]);
+  });
+
+  it("signs with dwh.cfg's [AWS] keys when the AWS chain finds no credentials", async () => {
+    vi.stubEnv('AWS_ACCESS_KEY_ID', undefined);
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', undefined);
+    vi.stubEnv('AWS_CONFIG_FILE', `${SAMPLE}/no-such-aws-config`);
+    vi.stubEnv('AWS_SHARED_CREDENTIALS_FILE', `${SAMPLE}/no-such-aws-credentials`);
+    vi.stubEnv('AWS_EC2_METADATA_DISABLED', 'true');
+    try {
+      const without = await caught((await open(`s3://${BUCKET}/log_data`)).list());
+      expect(without.message).toContain('no AWS credentials were found');
+      const credentials = credentialsWithFallback(S3RVER_CREDENTIALS);
+      const files = await (await open(`s3://${BUCKET}/log_data`, { credentials })).list();
+      expect(files).toHaveLength(30);
+    } finally {
+      vi.stubEnv('AWS_ACCESS_KEY_ID', S3RVER_CREDENTIALS.accessKeyId);
+      vi.stubEnv('AWS_SECRET_ACCESS_KEY', S3RVER_CREDENTIALS.secretAccessKey);
+    }
   });
 
   it('a location without a bucket is CONFIG_INVALID', async () => {

@@ -6,7 +6,10 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
+import { credentialsWithFallback } from '../aws/credentials.js';
 import { loadConfig, type Config, type ConfigFlags } from '../config/config.js';
+import { definedOnly } from '../config/layers.js';
+import type { SourceOptions } from '../sources/source.js';
 import { PACKAGE_ROOT } from '../config/paths.js';
 import { ConfigError } from '../errors.js';
 import { countRows, createTables } from '../pipeline/create-tables.js';
@@ -17,6 +20,7 @@ import type { EtlReport } from '../pipeline/report.js';
 import { describeTarget, openWarehouse } from '../warehouses/open-warehouse.js';
 import type { Warehouse } from '../warehouses/warehouse.js';
 import { addClusterCommands, type ClusterCliDeps } from './cluster-commands.js';
+import { addConfigCommand } from './config-command.js';
 import { addGenerateCommand } from './generate-command.js';
 import { countsTable, printable, printDoctor, printDryRun, printError, printReport, progressPrinter, type CliIO, type OutputFlags, type RejectSample } from './output.js';
 
@@ -166,12 +170,14 @@ export async function main(argv: string[], io: CliIO, deps: { cluster?: ClusterC
     .action(action(async (flags, config) => {
       await stoppable((signal) =>
         withWarehouse(io, flags, config, async (wh) => {
-          const report = await doctor(wh, { logs: config.logs, sourceOptions: { s3Endpoint: config.aws.s3Endpoint, s3Region: config.aws.region }, signal });
+          const report = await doctor(wh, { logs: config.logs, sourceOptions: sourceOptions(config), signal });
           printDoctor(io, flags, report);
           if (report.checks.some((c) => c.status === 'fail')) exitCode = 1;
         }),
       );
     }));
+
+  addConfigCommand(addCommonOptions(program.command('config'), { writes: false }), io, (code) => (exitCode = code));
 
   addClusterCommands(program, io, (code) => (exitCode = code), deps.cluster);
   addGenerateCommand(program, io, (code) => (exitCode = code));
@@ -196,7 +202,7 @@ function etlOptions(config: Config, onEvent: ReturnType<typeof progressPrinter> 
   return {
     songs: config.songs,
     logs: config.logs,
-    sourceOptions: { s3Endpoint: config.aws.s3Endpoint, s3Region: config.aws.region },
+    sourceOptions: sourceOptions(config),
     maxRejects: config.load.maxRejects,
     matchedOnly: config.load.matchedOnly,
     retries: config.load.retries,
@@ -204,9 +210,16 @@ function etlOptions(config: Config, onEvent: ReturnType<typeof progressPrinter> 
   };
 }
 
+/** Where S3 is and how to sign: the AWS chain, then dwh.cfg's [AWS] keys when it finds nothing. */
+function sourceOptions(config: Config): SourceOptions {
+  return definedOnly({ s3Endpoint: config.aws.s3Endpoint, s3Region: config.aws.region, credentials: credentialsWithFallback(config.aws.keys) });
+}
+
 async function withWarehouse(io: CliIO, flags: CommonFlags, config: Config, fn: (wh: Warehouse) => Promise<void>): Promise<void> {
-  if (!flags.quiet && !flags.json) io.stderr.write(`sparkify: ${describeTarget(config.warehouse)}\n`);
-  const wh = await openWarehouse(config.warehouse);
+  // Which warehouse, and why when no flag named it (the default, or the cluster of a course dwh.cfg).
+  const why = flags.warehouse ? '' : ` (${config.warehouseChosen})`;
+  if (!flags.quiet && !flags.json) io.stderr.write(`sparkify: ${describeTarget(config.warehouse)}${why}\n`);
+  const wh = await openWarehouse(config.warehouse, { credentials: credentialsWithFallback(config.aws.keys) });
   try {
     await fn(wh);
   } finally {

@@ -55,6 +55,8 @@ export interface ClusterSettingsInput {
   requirePassword?: boolean;
   /** For messages; default `dwh.cfg`. */
   fileName?: string;
+  /** Where a value was read from (`readConfigLayers(…).origin`), when not `<fileName> [SECTION] KEY` (the course's [DWH] keys). */
+  origin?: (section: string, key: string) => string | undefined;
 }
 
 export interface ClusterSettingsResult {
@@ -73,11 +75,12 @@ export interface ClusterSettingsResult {
 export function clusterSettingsFromConfig(input: ClusterSettingsInput): ClusterSettingsResult {
   const file = input.fileName ?? 'dwh.cfg';
   const issues: ConfigIssue[] = [];
+  const where = (section: string, key: string) => input.origin?.(section, key) ?? `${file} [${section}] ${key}`;
   const get = (section: string, key: string): { value: string; where: string } | undefined => {
     const v = input.sections[section]?.[key]?.trim();
-    return v ? { value: v, where: `${file} [${section}] ${key}` } : undefined;
+    return v ? { value: v, where: where(section, key) } : undefined;
   };
-  const text = (section: string, key: string, fallback: string) => get(section, key) ?? { value: fallback, where: `${file} [${section}] ${key}` };
+  const text = (section: string, key: string, fallback: string) => get(section, key) ?? { value: fallback, where: where(section, key) };
   const check = (v: { value: string; where: string }, ok: boolean, message: string): string => {
     if (!ok) issues.push({ where: v.where, message });
     return v.value;
@@ -115,14 +118,14 @@ export function clusterSettingsFromConfig(input: ClusterSettingsInput): ClusterS
     const problem = passwordProblem(password.value);
     if (problem) issues.push({ where: password.where, message: `does not meet Redshift's password rules: ${problem}` });
   } else if (input.requirePassword) {
-    issues.push({ where: `${file} [CLUSTER] DB_PASSWORD`, message: 'is empty: creating a cluster needs an admin password (8-64 characters with an uppercase letter, a lowercase letter and a digit)' });
+    issues.push({ where: `${file} [CLUSTER] DB_PASSWORD (or [DWH] DWH_DB_PASSWORD)`, message: 'is empty: creating a cluster needs an admin password (8-64 characters with an uppercase letter, a lowercase letter and a digit)' });
   }
   const port = integer('CLUSTER', 'DB_PORT', 5439, 1150, 65535, 'a Redshift port');
   // CreateCluster and CreateWorkgroup: ra3 clusters and Serverless take 5431-5455 or 8191-8215; dc2 clusters 1150-65535.
   const portRangesApply = serverless || !/^dc2\./i.test(get('CLUSTER', 'NODE_TYPE')?.value ?? 'ra3.large');
   if (portRangesApply && !((port >= 5431 && port <= 5455) || (port >= 8191 && port <= 8215))) {
     issues.push({
-      where: `${file} [CLUSTER] DB_PORT`,
+      where: where('CLUSTER', 'DB_PORT'),
       message: `${port} is not a port ${serverless ? 'Redshift Serverless' : 'an ra3 cluster'} accepts: choose one from 5431 to 5455 or from 8191 to 8215 (5439 is the default)`,
     });
   }

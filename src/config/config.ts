@@ -1,9 +1,10 @@
 import path from 'node:path';
+import type { AwsKeys } from '../aws/credentials.js';
 import type { ConfigIssue } from '../errors.js';
 import { isHttpEndpoint, isS3Location, normaliseS3Location, parseS3Location } from '../sources/s3-location.js';
 import type { WarehouseTarget } from '../warehouses/open-warehouse.js';
 import { copyLocationIssues, type RedshiftCopyOptions } from '../warehouses/redshift/redshift-target.js';
-import { definedOnly, readConfigLayers, resolveRegion, wholeNumber, type Sourced } from './layers.js';
+import { definedOnly, readConfigLayers, resolveRegion, wholeNumber, type ConfigLayers, type SettingTrace, type Sourced } from './layers.js';
 import { SAMPLE_DIR } from './paths.js';
 import { redactUrl } from './redact.js';
 import { resolveWarehouse } from './warehouse-target.js';
@@ -19,11 +20,18 @@ import { resolveWarehouse } from './warehouse-target.js';
 
 export interface Config {
   warehouse: WarehouseTarget;
+  /** Why this warehouse: the setting that named it, or how it was inferred (`dwh.cfg [CLUSTER] HOST is a Redshift endpoint …`). */
+  warehouseChosen: string;
   /** Song files: a local folder or `s3://bucket/prefix`. */
   songs: string;
   /** Event log files: a local folder or `s3://bucket/prefix`. */
   logs: string;
-  aws: { region?: string; s3Endpoint?: string };
+  aws: {
+    region?: string;
+    s3Endpoint?: string;
+    /** dwh.cfg [AWS] KEY / SECRET: used only when AWS's own chain finds no credentials (aws/credentials.ts). Never printed. */
+    keys?: AwsKeys;
+  };
   load: {
     /** Fail the load when more records than this are rejected; undefined = never. */
     maxRejects?: number;
@@ -59,6 +67,10 @@ export interface LoadConfigResult {
   issues: ConfigIssue[];
   /** Worth saying, not worth stopping for (a dwh.cfg with a password that others may read). */
   warnings: string[];
+  /** Every setting with its effective value and where it came from (secrets as set/unset), for `sparkify config`. */
+  trace: SettingTrace[];
+  /** The configuration files read (dwh.cfg, dwh-cluster.cfg). */
+  files: string[];
 }
 
 /**
@@ -86,9 +98,16 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadConfigResult {
     if (!parseS3Location(s.value)) issues.push({ where: s.where, message: `"${redactUrl(s.value)}" names no bucket (expected s3://bucket/prefix)` });
     return normaliseS3Location(s.value);
   };
-  const songs = location(pick(fromFlag('songs', flags.songs), fromEnv('SPARKIFY_SONGS'), fromFile('S3', 'SONG_DATA')), path.join(SAMPLE_DIR, 'song_data'));
-  const logs = location(pick(fromFlag('logs', flags.logs), fromEnv('SPARKIFY_LOGS'), fromFile('S3', 'LOG_DATA')), path.join(SAMPLE_DIR, 'log_data'));
-  const region = resolveRegion(layers, flags.region)?.value;
+  const songsSrc = pick(fromFlag('songs', flags.songs), fromEnv('SPARKIFY_SONGS'), fromFile('S3', 'SONG_DATA'));
+  const logsSrc = pick(fromFlag('logs', flags.logs), fromEnv('SPARKIFY_LOGS'), fromFile('S3', 'LOG_DATA'));
+  const songs = location(songsSrc, path.join(SAMPLE_DIR, 'song_data'));
+  const logs = location(logsSrc, path.join(SAMPLE_DIR, 'log_data'));
+  const regionSrc = resolveRegion(layers, flags.region);
+  const region = regionSrc?.value;
+  layers.note('songs', songs, songsSrc ?? { value: songs, where: 'default: the bundled sample' });
+  layers.note('logs', logs, logsSrc ?? { value: logs, where: 'default: the bundled sample' });
+  layers.note('s3 endpoint', s3Endpoint && redactUrl(s3Endpoint.value), s3Endpoint);
+  layers.note('region', region, regionSrc ?? { value: '', where: 'default: the AWS chain (a profile’s region), else the bucket’s' });
 
   // Load options.
   const maxRejectsRaw = pick(fromFlag('max-rejects', flags.maxRejects), fromEnv('SPARKIFY_MAX_REJECTS'), fromFile('WAREHOUSE', 'MAX_REJECTS'));
@@ -110,6 +129,9 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadConfigResult {
     if (b === undefined) issues.push({ where: matchedOnlyRaw.where, message: `"${matchedOnlyRaw.value}" is not true or false` });
     else matchedOnly = b;
   }
+  layers.note('max rejects', maxRejects, maxRejectsRaw);
+  layers.note('retries', retries ?? 2, retriesRaw);
+  layers.note('matched only', matchedOnly, flags.matchedOnly ? { value: 'true', where: '--matched-only' } : matchedOnlyRaw);
 
   // The warehouse.
   const schemaSrc = pick(fromFlag('schema', flags.schema), fromEnv('SPARKIFY_SCHEMA'), fromFile('WAREHOUSE', 'SCHEMA'));
@@ -117,12 +139,14 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadConfigResult {
   if (!/^[A-Za-z_][A-Za-z0-9_$]{0,62}$/.test(schema)) {
     issues.push({ where: schemaSrc?.where ?? 'schema', message: `"${schema}" is not a plain SQL identifier (letters, digits, _; not starting with a digit)` });
   }
-  const copy = definedOnly<RedshiftCopyOptions>({
-    iamRoleArn: pick(fromEnv('SPARKIFY_IAM_ROLE_ARN'), fromFile('IAM_ROLE', 'ARN'))?.value,
-    logJsonPaths: pick(fromEnv('SPARKIFY_LOG_JSONPATH'), fromFile('S3', 'LOG_JSONPATH'))?.value,
-    region,
-  });
-  const target = pick(fromFlag('warehouse', flags.warehouse), fromEnv('SPARKIFY_WAREHOUSE'), fromFile('WAREHOUSE', 'TARGET'));
+  layers.note('schema', schema, schemaSrc);
+  const roleSrc = pick(fromEnv('SPARKIFY_IAM_ROLE_ARN'), fromFile('IAM_ROLE', 'ARN'));
+  const jsonPathsSrc = pick(fromEnv('SPARKIFY_LOG_JSONPATH'), fromFile('S3', 'LOG_JSONPATH'));
+  const copy = definedOnly<RedshiftCopyOptions>({ iamRoleArn: roleSrc?.value, logJsonPaths: jsonPathsSrc?.value, region });
+  layers.note('iam role (COPY)', roleSrc?.value, roleSrc);
+  layers.note('log jsonpaths', jsonPathsSrc?.value, jsonPathsSrc);
+  const { target, why: warehouseChosen } = chooseTarget(layers, flags.warehouse);
+  layers.note('warehouse', target ? redactUrl(target.value) : 'duckdb', target);
   const warehouse = resolveWarehouse(target, { layers, issues, schema, region, copy });
   if (warehouse?.kind === 'redshift' || warehouse?.kind === 'redshift-data-api') {
     const customEndpoint = s3Endpoint?.value;
@@ -130,16 +154,35 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadConfigResult {
     issues.push(...copyLocationIssues({ uri: logs, customEndpoint }, 'the event logs (--logs, [S3] LOG_DATA)', copy, true));
   }
 
-  const warnings = layers.warnings;
-  if (issues.length > 0 || !warehouse) return { issues, warnings };
+  // The course's access keys: the last resort of the credential chain, said once.
+  const key = fromFile('AWS', 'KEY');
+  const secret = fromFile('AWS', 'SECRET');
+  if (key && !secret) issues.push({ where: `${layers.fileName} [AWS] SECRET`, message: `is empty while ${key.where} is set: give both, or neither` });
+  if (secret && !key) issues.push({ where: `${layers.fileName} [AWS] KEY`, message: `is empty while ${secret.where} is set: give both, or neither` });
+  const keys = key && secret ? { accessKeyId: key.value.trim(), secretAccessKey: secret.value.trim() } : undefined;
+  layers.note('aws key (last resort)', key?.value, key, { secret: true });
+  layers.note('aws secret (last resort)', secret?.value, secret, { secret: true });
+
+  const warnings = [...layers.warnings];
+  if (keys) {
+    warnings.push(
+      `${key!.where} and SECRET are used only when AWS finds no other credentials (environment, AWS_PROFILE, SSO, instance role); ` +
+        'access keys in a file are easily shared by mistake: prefer `aws configure` or AWS_PROFILE, then remove them',
+    );
+  }
+  const trace = layers.trace;
+  if (issues.length > 0 || !warehouse) return { issues, warnings, trace, files: layers.files };
   return {
     issues,
     warnings,
+    trace,
+    files: layers.files,
     config: {
       warehouse,
+      warehouseChosen,
       songs,
       logs,
-      aws: definedOnly({ region, s3Endpoint: s3Endpoint?.value }),
+      aws: definedOnly({ region, s3Endpoint: s3Endpoint?.value, keys }),
       load: { maxRejects, matchedOnly, retries },
     },
   };
@@ -150,4 +193,30 @@ function parseBool(v: string): boolean | undefined {
   if (['1', 'true', 'yes', 'on'].includes(s)) return true;
   if (['0', 'false', 'no', 'off'].includes(s)) return false;
   return undefined;
+}
+
+/** Hosts of Redshift endpoints: provisioned clusters and Serverless workgroups. */
+const REDSHIFT_HOST = /\.redshift(-serverless)?\.amazonaws\.com(\.cn)?$/i;
+
+/**
+ * The warehouse named by --warehouse, SPARKIFY_WAREHOUSE or [WAREHOUSE]
+ * TARGET; else, when dwh.cfg's [CLUSTER] HOST is set (the course's files), that
+ * cluster: Redshift when the host is a Redshift endpoint or the port 5439,
+ * PostgreSQL otherwise; else the DuckDB file. With the reason, which every run
+ * prints.
+ */
+export function chooseTarget(layers: ConfigLayers, flag: string | undefined): { target?: Sourced; why: string } {
+  const { pick, fromFlag, fromEnv, fromFile } = layers;
+  const named = pick(fromFlag('warehouse', flag), fromEnv('SPARKIFY_WAREHOUSE'), fromFile('WAREHOUSE', 'TARGET'));
+  if (named) return { target: named, why: `named by ${named.where}` };
+  const host = fromFile('CLUSTER', 'HOST');
+  const none = 'no --warehouse, SPARKIFY_WAREHOUSE or [WAREHOUSE] TARGET names another';
+  if (host) {
+    const port = fromFile('CLUSTER', 'DB_PORT');
+    const endpoint = REDSHIFT_HOST.test(host.value.trim());
+    const redshift = endpoint || port?.value.trim() === '5439';
+    const because = endpoint ? 'is a Redshift endpoint' : redshift ? `is set and ${port!.where} is 5439, Redshift's port` : 'is set (not a Redshift endpoint, so PostgreSQL)';
+    return { target: { value: redshift ? 'redshift' : 'postgres', where: host.where }, why: `${host.where} ${because}, and ${none}` };
+  }
+  return { why: `the default: ${none}, and dwh.cfg has no [CLUSTER] HOST` };
 }

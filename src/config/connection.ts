@@ -62,6 +62,12 @@ export function connectionFromParts(layers: ConfigLayers, issues: ConfigIssue[],
   const portNumber = parsePort(port, redshift ? 5439 : 5432, issues);
   if (portNumber === undefined) ok = false;
   const mode = parseSslMode(sslmode, issues);
+  layers.note('host', host?.value, host);
+  layers.note('port', portNumber, port);
+  layers.note('database', database?.value ?? (redshift ? 'dev' : 'postgres'), database);
+  layers.note('user', user?.value ?? (redshift ? 'awsuser' : 'postgres'), user);
+  layers.note('password', password?.value, password, { secret: true });
+  layers.note('sslmode', mode ?? (redshift ? 'require' : undefined), sslmode);
   if (!ok) return undefined;
   return {
     host: host!.value,

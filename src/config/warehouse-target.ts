@@ -1,8 +1,8 @@
 import path from 'node:path';
 import type { ConfigIssue } from '../errors.js';
-import { DEFAULT_DUCKDB_FILE, type DuckDBTarget } from '../warehouses/duckdb/duckdb-target.js';
+import { DEFAULT_DUCKDB_FILE, DEFAULT_MEMORY_LIMIT, type DuckDBTarget } from '../warehouses/duckdb/duckdb-target.js';
 import type { WarehouseTarget } from '../warehouses/open-warehouse.js';
-import type { DataApiConnection, RedshiftCopyOptions, RedshiftDataApiTarget } from '../warehouses/redshift/redshift-target.js';
+import { dataApiName, type DataApiConnection, type RedshiftCopyOptions, type RedshiftDataApiTarget } from '../warehouses/redshift/redshift-target.js';
 import { connectionFromParts, parsePostgresUrl } from './connection.js';
 import { definedOnly, type ConfigLayers, type Sourced } from './layers.js';
 import { redactUrl } from './redact.js';
@@ -75,6 +75,8 @@ function duckdb(file: string, ctx: ResolveContext): DuckDBTarget {
     ctx.issues.push({ where: memoryLimit.where, message: `"${memoryLimit.value}" is not an amount of memory (e.g. 2GB, 512MB, 4GiB)` });
   }
   const temp = pick(fromEnv('SPARKIFY_DUCKDB_TEMP_DIRECTORY'), fromFile('DUCKDB', 'TEMP_DIRECTORY'));
+  ctx.layers.note('duckdb memory limit', memoryLimit?.value.trim() ?? DEFAULT_MEMORY_LIMIT, memoryLimit);
+  ctx.layers.note('duckdb temp directory', temp?.value, temp);
   return definedOnly({ kind: 'duckdb', path: file, memoryLimit: memoryLimit?.value.trim(), tempDirectory: temp && path.resolve(ctx.layers.cwd, temp.value) });
 }
 
@@ -114,5 +116,8 @@ function resolveDataApi(value: string, where: string, ctx: ResolveContext): Reds
     // (redshift:GetClusterCredentialsWithIAM).
     dataApi = { clusterIdentifier, database, dbUser, secretArn };
   }
+  const from = { value, where: value.startsWith('redshift+data-api://') ? where : `${file} [CLUSTER]` };
+  ctx.layers.note('data api', `${dataApiName(dataApi)}/${database}`, from);
+  ctx.layers.note('data api auth', secretArn ? 'Secrets Manager secret' : workgroupName !== undefined || !dbUser ? 'your IAM identity' : `database user ${dbUser}`, from);
   return { kind: 'redshift-data-api', dataApi: definedOnly(dataApi), schema: ctx.schema, region: ctx.region, copy: ctx.copy };
 }

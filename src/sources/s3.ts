@@ -63,6 +63,7 @@ export class S3Source implements Source {
     const maxSockets = Math.max(1, Math.floor(Number.isFinite(options.concurrency) ? options.concurrency! : 16));
     const client = new S3Client({
       region,
+      ...(options.credentials ? { credentials: options.credentials } : {}),
       // Without a logger of its own the SDK warns on console (e.g. AWS_PROFILE and access keys both set); we never print.
       logger: silentLogger,
       ...(endpoint ? { endpoint, forcePathStyle: true } : {}),

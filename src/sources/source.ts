@@ -2,6 +2,7 @@
  * Where raw JSON lives. A source only lists and streams files; parsing and
  * loading belong to the pipeline and the warehouses.
  */
+import type { AwsCredentialsProvider } from '../aws/credentials.js';
 
 export interface SourceFile {
   /** Path below the source root, with `/` separators: `A/B/C/TRABCEI128F424C983.json`. */
@@ -41,6 +42,8 @@ export interface SourceOptions {
   s3Region?: string;
   /** How many objects are fetched at once. */
   concurrency?: number;
+  /** AWS credentials when not the SDK's default chain alone (the chain, then dwh.cfg's [AWS] keys: aws/credentials.ts). */
+  credentials?: AwsCredentialsProvider;
 }
 
 /** The files a source holds: `*.json`, and the same gzipped (`*.json.gz`). */

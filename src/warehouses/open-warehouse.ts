@@ -1,8 +1,14 @@
+import type { AwsCredentialsProvider } from '../aws/credentials.js';
 import type { DuckDBTarget } from './duckdb/duckdb-target.js';
 import { describeDuckDB } from './duckdb/duckdb-target.js';
 import { describeConnection, type PostgresTarget } from './postgres/postgres-target.js';
 import { describeRedshift, describeRedshiftDataApi, type RedshiftDataApiTarget, type RedshiftTarget } from './redshift/redshift-target.js';
 import type { Warehouse } from './warehouse.js';
+
+/** What opening needs beyond the target, which is data (printable): how AWS calls are signed (the Data API). */
+export interface OpenOptions {
+  credentials?: AwsCredentialsProvider;
+}
 
 /** Where the warehouse is: one member per backend, each carrying only its own settings. */
 export type WarehouseTarget = DuckDBTarget | PostgresTarget | RedshiftTarget | RedshiftDataApiTarget;
@@ -35,7 +41,7 @@ export function describeTarget(target: WarehouseTarget): string {
  *   const wh = await openWarehouse({ kind: 'duckdb', path: ':memory:' });
  *   try { await createTables(wh); } finally { await wh.close(); }
  */
-export async function openWarehouse(target: WarehouseTarget): Promise<Warehouse> {
+export async function openWarehouse(target: WarehouseTarget, options: OpenOptions = {}): Promise<Warehouse> {
   switch (target.kind) {
     case 'duckdb': {
       const { DuckDBWarehouse } = await import('./duckdb/duckdb-warehouse.js');
@@ -51,7 +57,7 @@ export async function openWarehouse(target: WarehouseTarget): Promise<Warehouse>
     }
     case 'redshift-data-api': {
       const { RedshiftDataApiWarehouse } = await import('./redshift/data-api/data-api-warehouse.js');
-      return RedshiftDataApiWarehouse.open(target);
+      return RedshiftDataApiWarehouse.open(target, options.credentials ? { credentials: options.credentials } : {});
     }
   }
 }

@@ -10,6 +10,7 @@ import {
   type ExecuteStatementCommandInput,
 } from '@aws-sdk/client-redshift-data';
 import { silentLogger } from '../../../aws/aws-errors.js';
+import type { AwsCredentialsProvider } from '../../../aws/credentials.js';
 import { quietAwsSdk } from '../../../aws/quiet.js';
 import { firstLine, INTERNAL_HINT, SparkifyError } from '../../../errors.js';
 import type { Row } from '../../warehouse.js';
@@ -35,6 +36,8 @@ export interface DataApiOptions {
   /** An injected client (tests, shared clients); otherwise one is made for `region`. */
   client?: RedshiftDataClient;
   region?: string;
+  /** How a client made here signs its calls; the SDK's default chain when absent. */
+  credentials?: AwsCredentialsProvider;
   /** How a poll waits; injectable so tests never really wait. */
   sleep?: (ms: number) => Promise<void>;
   now?: () => number;
@@ -92,7 +95,11 @@ export class DataApiSession {
       this.ownsClient = false;
     } else {
       quietAwsSdk();
-      this.client = new RedshiftDataClient({ ...(options.region ? { region: options.region } : {}), logger: silentLogger });
+      this.client = new RedshiftDataClient({
+        ...(options.region ? { region: options.region } : {}),
+        ...(options.credentials ? { credentials: options.credentials } : {}),
+        logger: silentLogger,
+      });
       this.ownsClient = true;
     }
   }
