@@ -70,8 +70,11 @@ describe('splitting event logs (ndjson) into records', () => {
           const { records, bytes } = await split(files, 'ndjson');
           const expected = specs.flatMap((s, file) =>
             s.lines.flatMap((l, i) => {
-              // A CR ends a line only before LF: the last line of a CRLF file keeps none, others keep theirs.
-              const text = utf8(l).replace(/\r$/, '');
+              // A CR ends a line only before LF, and the terminator's CR is the only one taken: a line of a CRLF
+              // file that ends in CR itself keeps it ("x\r" + "\r\n"); before a bare LF, or at the end of the file,
+              // the line's own last CR goes.
+              const terminated = i < s.lines.length - 1 || s.finalNewline;
+              const text = s.crlf && terminated ? utf8(l) : utf8(l).replace(/\r$/, '');
               return isBlank(text) ? [] : [{ file, line: i + 1, text }];
             }),
           );
