@@ -9,7 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliRun } from './helpers/cli.js';
 import { CLI } from './helpers/paths.js';
 import { FIXTURES, SAMPLE_LOGS, SAMPLE_SONGS, expected } from './helpers/oracle.js';
-import { testWarehouses } from './warehouses.js';
+import { PostgresWarehouse } from '../src/warehouses/postgres/postgres-warehouse.js';
+import { runsHere, TEST_PG, testWarehouses } from './warehouses.js';
+
+const pgUrl = runsHere('postgres') ? `postgres://${TEST_PG.user}@${TEST_PG.host}:${TEST_PG.port}/${TEST_PG.database}` : undefined;
 
 let cwd: string;
 
@@ -61,6 +64,27 @@ describe('sparkify CLI', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toEqual(expected().counts);
+  });
+
+  it('counts only reads: a missing DuckDB file or PostgreSQL schema is an error, and is not created', async () => {
+    const file = path.join(cwd, 'never-made', 'never-made.duckdb');
+    const duck = sparkify(['counts', '-w', file]);
+    expect(duck.code).toBe(1);
+    expect(duck.stderr).toContain(`The DuckDB database ${file} does not exist; nothing was created, since this command only reads.`);
+    expect(duck.stderr).toContain('sparkify run');
+    expect(existsSync(path.dirname(file))).toBe(false);
+    if (!pgUrl) return;
+    const schema = `sparkify_typo_${process.pid}`;
+    const r = sparkify(['counts', '-w', pgUrl, '--schema', schema]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`Schema ${schema} on`);
+    expect(r.stderr).toContain('does not exist; nothing was created');
+    const admin = await PostgresWarehouse.open({ connection: TEST_PG, schema: 'public' });
+    try {
+      expect(await admin.query(`SELECT nspname FROM pg_namespace WHERE nspname = '${schema}'`)).toEqual([]);
+    } finally {
+      await admin.close();
+    }
   });
 
   it('lists rejected records with file and line, and still loads the rest', () => {

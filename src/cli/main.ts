@@ -158,11 +158,17 @@ export async function main(argv: string[], io: CliIO, deps: { cluster?: ClusterC
   addCommonOptions(program.command('counts'), { sources: false })
     .description('row count of every table')
     .action(action(async (flags, config) => {
-      await withWarehouse(io, flags, config, async (wh) => {
-        const counts = await countRows(wh);
-        if (flags.json) io.stdout.write(`${JSON.stringify(counts, null, 2)}\n`);
-        else io.stdout.write(`${countsTable(counts)}\n`);
-      });
+      await withWarehouse(
+        io,
+        flags,
+        config,
+        async (wh) => {
+          const counts = await countRows(wh);
+          if (flags.json) io.stdout.write(`${JSON.stringify(counts, null, 2)}\n`);
+          else io.stdout.write(`${countsTable(counts)}\n`);
+        },
+        { readOnly: true },
+      );
     }));
 
   addCommonOptions(program.command('doctor'), { sources: true, writes: false })
@@ -215,11 +221,12 @@ function sourceOptions(config: Config): SourceOptions {
   return definedOnly({ s3Endpoint: config.aws.s3Endpoint, s3Region: config.aws.region, credentials: credentialsWithFallback(config.aws.keys) });
 }
 
-async function withWarehouse(io: CliIO, flags: CommonFlags, config: Config, fn: (wh: Warehouse) => Promise<void>): Promise<void> {
+/** Opens the configured warehouse for `fn`, and closes it. `readOnly`: the command only reads, and creates nothing. */
+async function withWarehouse(io: CliIO, flags: CommonFlags, config: Config, fn: (wh: Warehouse) => Promise<void>, open = { readOnly: false }): Promise<void> {
   // Which warehouse, and why when no flag named it (the default, or the cluster of a course dwh.cfg).
   const why = flags.warehouse ? '' : ` (${config.warehouseChosen})`;
   if (!flags.quiet && !flags.json) io.stderr.write(`sparkify: ${describeTarget(config.warehouse)}${why}\n`);
-  const wh = await openWarehouse(config.warehouse, { credentials: credentialsWithFallback(config.aws.keys) });
+  const wh = await openWarehouse(config.warehouse, { credentials: credentialsWithFallback(config.aws.keys), readOnly: open.readOnly });
   try {
     await fn(wh);
   } finally {

@@ -8,6 +8,8 @@ import type { Warehouse } from './warehouse.js';
 /** What opening needs beyond the target, which is data (printable): how AWS calls are signed (the Data API). */
 export interface OpenOptions {
   credentials?: AwsCredentialsProvider;
+  /** The command only reads (`counts`): a missing database file or schema is WAREHOUSE_NOT_READY, never created. */
+  readOnly?: boolean;
 }
 
 /** Where the warehouse is: one member per backend, each carrying only its own settings. */
@@ -45,19 +47,19 @@ export async function openWarehouse(target: WarehouseTarget, options: OpenOption
   switch (target.kind) {
     case 'duckdb': {
       const { DuckDBWarehouse } = await import('./duckdb/duckdb-warehouse.js');
-      return DuckDBWarehouse.open(target);
+      return DuckDBWarehouse.open(target, { readOnly: options.readOnly });
     }
     case 'postgres': {
       const { PostgresWarehouse } = await import('./postgres/postgres-warehouse.js');
-      return PostgresWarehouse.open(target);
+      return PostgresWarehouse.open(target, { readOnly: options.readOnly });
     }
     case 'redshift': {
       const { RedshiftWarehouse } = await import('./redshift/redshift-warehouse.js');
-      return RedshiftWarehouse.open(target);
+      return RedshiftWarehouse.open(target, { readOnly: options.readOnly });
     }
     case 'redshift-data-api': {
       const { RedshiftDataApiWarehouse } = await import('./redshift/data-api/data-api-warehouse.js');
-      return RedshiftDataApiWarehouse.open(target, options.credentials ? { credentials: options.credentials } : {});
+      return RedshiftDataApiWarehouse.open(target, { readOnly: options.readOnly, ...(options.credentials ? { credentials: options.credentials } : {}) });
     }
   }
 }

@@ -1,4 +1,4 @@
-import type { ConfigIssue } from '../errors.js';
+import { SparkifyError, type ConfigIssue } from '../errors.js';
 import type { SqlDialect } from '../schema/dialect.js';
 import type { Table } from '../schema/tables.js';
 import type { RecordFormat } from '../sources/records.js';
@@ -96,6 +96,16 @@ export interface StagingLoadResult {
   exactFiles?: number;
   /** Records whose bytes were not valid UTF-8, read with U+FFFD in their place (where the warehouse reads bytes itself, none). */
   invalidUtf8?: number;
+}
+
+/**
+ * The error of a command that only reads (`counts`) when the database file or
+ * schema it would read does not exist: it is never created for a read.
+ */
+export function notCreatedForReading(what: string): SparkifyError {
+  return new SparkifyError('WAREHOUSE_NOT_READY', `${what} does not exist; nothing was created, since this command only reads.`, {
+    hint: 'Check --warehouse and --schema for a typo; or build the tables with `sparkify run` (or `sparkify create-tables`).',
+  });
 }
 
 /**

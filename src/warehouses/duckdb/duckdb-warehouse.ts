@@ -1,4 +1,5 @@
 import type { DuckDBConnection, DuckDBInstance, DuckDBValue } from '@duckdb/node-api';
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,7 +7,7 @@ import type { ConfigIssue } from '../../errors.js';
 import { dialect } from '../../schema/dialect.js';
 import type { Table } from '../../schema/tables.js';
 import { formatTimestampMs, normaliseBigint } from '../values.js';
-import { inTransaction, type Row, type SqlValue, type StagingInput, type StagingLoadResult, type Warehouse } from '../warehouse.js';
+import { inTransaction, notCreatedForReading, type Row, type SqlValue, type StagingInput, type StagingLoadResult, type Warehouse } from '../warehouse.js';
 import { duckdb } from './duckdb-api.js';
 import { classifyOpenError, queryError } from './duckdb-errors.js';
 import type { DuckDBSession } from './duckdb-exact.js';
@@ -55,10 +56,12 @@ export class DuckDBWarehouse implements Warehouse {
    * Opens (creating when missing) a DuckDB file, or `:memory:`, with a bounded
    * memory (`memoryLimit`, spilling to `tempDirectory` beyond it).
    */
-  static async open(target: string | Omit<DuckDBTarget, 'kind'>, options: DuckDBWarehouseOptions = {}): Promise<DuckDBWarehouse> {
+  static async open(target: string | Omit<DuckDBTarget, 'kind'>, options: DuckDBWarehouseOptions & { readOnly?: boolean } = {}): Promise<DuckDBWarehouse> {
     const t = typeof target === 'string' ? { path: target } : target;
     const location = t.path === ':memory:' ? t.path : path.resolve(t.path);
-    if (location !== ':memory:') await mkdir(path.dirname(location), { recursive: true });
+    // A command that only reads never creates the file (nor its folder).
+    if (options.readOnly && location !== ':memory:' && !existsSync(location)) throw notCreatedForReading(`The DuckDB database ${location}`);
+    if (location !== ':memory:' && !options.readOnly) await mkdir(path.dirname(location), { recursive: true });
     // In memory, DuckDB would spill into ./.tmp of wherever it runs; a file database spills next to itself.
     const tempDirectory = t.tempDirectory ?? (location === ':memory:' ? path.join(os.tmpdir(), `sparkify-duckdb-spill-${process.pid}`) : undefined);
     let instance: DuckDBInstance;
@@ -68,6 +71,7 @@ export class DuckDBWarehouse implements Warehouse {
         ...(tempDirectory ? { temp_directory: tempDirectory } : {}),
         // Row order in the staging copies means nothing (the transforms order what they need), and keeping it costs memory.
         preserve_insertion_order: 'false',
+        ...(options.readOnly && location !== ':memory:' ? { access_mode: 'READ_ONLY' } : {}),
       });
     } catch (err) {
       throw classifyOpenError(err, location);

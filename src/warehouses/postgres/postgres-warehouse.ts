@@ -3,7 +3,7 @@ import { SparkifyError, type ConfigIssue } from '../../errors.js';
 import { baseDialect, dialect, type SqlDialect } from '../../schema/dialect.js';
 import type { Table } from '../../schema/tables.js';
 import type { Source } from '../../sources/source.js';
-import { inTransaction, type Row, type StagingInput, type StagingLoadResult, type Warehouse } from '../warehouse.js';
+import { inTransaction, notCreatedForReading, type Row, type StagingInput, type StagingLoadResult, type Warehouse } from '../warehouse.js';
 import { classifyConnectError, classifyPgError, type PgWhere } from './postgres-errors.js';
 import { copyStaging } from './postgres-staging.js';
 import { describeConnection, type PostgresConnection, type PostgresTarget } from './postgres-target.js';
@@ -25,6 +25,8 @@ export const postgresDialect = dialect({
 export interface PostgresOptions {
   /** Give up connecting after this long. Default 10 s. */
   connectTimeoutMs?: number;
+  /** The command only reads: a missing schema is WAREHOUSE_NOT_READY, never created. */
+  readOnly?: boolean;
 }
 
 /** First key of the advisory lock; the second is the schema's OID. `SPRK`. */
@@ -56,6 +58,8 @@ export class PostgresWarehouse implements Warehouse {
     protected readonly where: PgWhere & { schema: string },
     readonly description: string,
     private readonly connect: () => Promise<pg.Client>,
+    /** A reading command's warehouse: the schema is never created. */
+    protected readonly readOnly = false,
   ) {
     this.watch(client);
   }
@@ -64,7 +68,7 @@ export class PostgresWarehouse implements Warehouse {
   static async open(target: Pick<PostgresTarget, 'connection' | 'schema'>, options: PostgresOptions = {}): Promise<PostgresWarehouse> {
     const where = { product: 'PostgreSQL', ...pick(target.connection), schema: target.schema };
     const connect = () => connectPostgres(target.connection, where, options.connectTimeoutMs);
-    return PostgresWarehouse.ready(new PostgresWarehouse(await connect(), where, describeConnection(where.product, where, where.schema), connect));
+    return PostgresWarehouse.ready(new PostgresWarehouse(await connect(), where, describeConnection(where.product, where, where.schema), connect, options.readOnly));
   }
 
   /** Sets up a new warehouse's session; closes it when that fails. Subclasses open through this too. */
@@ -90,6 +94,7 @@ export class PostgresWarehouse implements Warehouse {
       `SELECT has_schema_privilege(oid, 'USAGE') AS usable FROM pg_namespace WHERE nspname = ${q(schema)}`,
     );
     // Only when missing: CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when the schema exists.
+    if (!found && this.readOnly) throw notCreatedForReading(`Schema ${schema} on ${this.where.host}:${this.where.port}/${this.where.database}`);
     if (!found) await this.execute(`CREATE SCHEMA IF NOT EXISTS ${this.dialect.quoteIdent(schema)}`);
     else if (!found.usable) {
       // The search path silently skips such a schema; say so now rather than fail later with "no schema selected".

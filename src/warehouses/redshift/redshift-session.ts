@@ -1,5 +1,5 @@
 import { SparkifyError } from '../../errors.js';
-import type { Warehouse } from '../warehouse.js';
+import { notCreatedForReading, type Warehouse } from '../warehouse.js';
 
 /**
  * The session settings every Redshift transport makes before any work, one
@@ -7,7 +7,7 @@ import type { Warehouse } from '../warehouse.js';
  * floats printed exactly, and the chosen schema first on the search path so
  * that the shared unqualified SQL finds its tables.
  */
-export async function setUpRedshiftSession(db: Pick<Warehouse, 'execute' | 'query' | 'dialect'>, schema: string, where: string): Promise<void> {
+export async function setUpRedshiftSession(db: Pick<Warehouse, 'execute' | 'query' | 'dialect'>, schema: string, where: string, readOnly = false): Promise<void> {
   const q = db.dialect.quoteString;
   await db.execute(`SET timezone TO 'UTC'`);
   // Redshift's extra_float_digits goes up to 2 (PostgreSQL 8 era): 17 significant digits, which parse back to the same double.
@@ -15,6 +15,7 @@ export async function setUpRedshiftSession(db: Pick<Warehouse, 'execute' | 'quer
   const [found] = await db.query<{ usable: boolean }>(
     `SELECT has_schema_privilege(nspname, 'USAGE') AS usable FROM pg_namespace WHERE nspname = ${q(schema)}`,
   );
+  if (!found && readOnly) throw notCreatedForReading(`Schema ${schema} on ${where}`);
   if (!found) await db.execute(`CREATE SCHEMA IF NOT EXISTS ${db.dialect.quoteIdent(schema)}`);
   else if (!found.usable) {
     throw new SparkifyError('WAREHOUSE_PERMISSION_DENIED', `The database user may not use schema ${schema} on ${where} (no USAGE privilege).`, {

@@ -27,6 +27,8 @@ export interface RedshiftOptions {
   /** How long a crashed run's lock lasts. Default 6 hours. */
   lockLeaseMs?: number;
   connectTimeoutMs?: number;
+  /** The command only reads: a missing schema is WAREHOUSE_NOT_READY, never created. */
+  readOnly?: boolean;
 }
 
 /** `<workgroup>.<account>.<region>.redshift-serverless.amazonaws.com`. */
@@ -45,7 +47,7 @@ export class RedshiftWarehouse extends PostgresWarehouse {
     private readonly target: RedshiftTarget,
     private readonly options: RedshiftOptions,
   ) {
-    super(client, where, describeRedshift(target), () => connectPostgres(target.connection, where, options.connectTimeoutMs));
+    super(client, where, describeRedshift(target), () => connectPostgres(target.connection, where, options.connectTimeoutMs), options.readOnly);
   }
 
   /**
@@ -62,7 +64,7 @@ export class RedshiftWarehouse extends PostgresWarehouse {
   }
 
   protected override async setUpSession(): Promise<void> {
-    await setUpRedshiftSession(this, this.where.schema, `Redshift at ${this.where.host}:${this.where.port}`);
+    await setUpRedshiftSession(this, this.where.schema, `Redshift at ${this.where.host}:${this.where.port}`, this.readOnly);
   }
 
   override sourceIssues(table: Table, source: Source): Promise<ConfigIssue[]> {

@@ -16,6 +16,8 @@ export interface RedshiftDataApiOptions extends Omit<DataApiOptions, 'region'> {
   loadErrors?: LoadErrorTable;
   /** How long a crashed run's lock lasts. Default 6 hours. */
   lockLeaseMs?: number;
+  /** The command only reads: a missing schema is WAREHOUSE_NOT_READY, never created. */
+  readOnly?: boolean;
 }
 
 /**
@@ -51,7 +53,7 @@ export class RedshiftDataApiWarehouse implements Warehouse {
     const session = new DataApiSession(target.dataApi, { ...options, region: target.region });
     const wh = new RedshiftDataApiWarehouse(session, target, options);
     try {
-      await setUpRedshiftSession(wh, target.schema, `Redshift ${session.where.target}`);
+      await setUpRedshiftSession(wh, target.schema, `Redshift ${session.where.target}`, options.readOnly);
     } catch (err) {
       await wh.close();
       throw err;
@@ -119,7 +121,7 @@ export class RedshiftDataApiWarehouse implements Warehouse {
 
   async reconnect(): Promise<void> {
     this.session.reset();
-    await setUpRedshiftSession(this, this.target.schema, `Redshift ${this.session.where.target}`);
+    await setUpRedshiftSession(this, this.target.schema, `Redshift ${this.session.where.target}`, this.options.readOnly);
   }
 
   async close(): Promise<void> {
