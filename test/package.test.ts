@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { CLUSTER_PACKAGES, missingDependency } from '../src/cli/cluster-commands.js';
 import { printError } from '../src/cli/output.js';
 import { ROOT } from './helpers/paths.js';
+import { missingBinding } from '../src/warehouses/duckdb/duckdb-api.js';
 
 interface PackageJson {
   scripts: Record<string, string>;
@@ -188,5 +189,16 @@ describe('a cluster command without the optional clients (npm install --omit=opt
     expect(text).toContain('error [DEPENDENCY_MISSING]: The cluster commands need @aws-sdk/client-redshift,');
     expect(text).toContain(`hint: Install the cluster clients next to sparkify-dwh: ${INSTALL}`);
     expect(text).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe("DuckDB without its platform's engine (npm install --omit=optional)", () => {
+  it('says which package to install, as DEPENDENCY_MISSING', () => {
+    const err = Object.assign(new Error("Cannot find module '@duckdb/node-bindings-linux-x64/duckdb.node'\nRequire stack: …"), { code: 'MODULE_NOT_FOUND' });
+    const e = missingBinding(err)!;
+    expect(e.code).toBe('DEPENDENCY_MISSING');
+    expect(e.message).toBe("DuckDB's engine for this platform (@duckdb/node-bindings-linux-x64) is not installed: it is an optional dependency, left out by --omit=optional.");
+    expect(e.hint).toBe('Install it (npm install @duckdb/node-bindings-linux-x64), or reinstall sparkify-dwh without --omit=optional.');
+    expect(missingBinding(new Error("Cannot find module 'left-pad'"))).toBeUndefined();
   });
 });
