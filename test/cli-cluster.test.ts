@@ -91,6 +91,23 @@ describe('sparkify cluster (SDK-level mocks of AWS)', () => {
     expect(fake.calls.filter((c) => c.op.startsWith('Delete'))).toEqual([]);
   });
 
+  it("reads the course notebook's [DWH] settings: creates dwhcluster with its nodes, role and password", async () => {
+    writeFileSync(
+      cfg,
+      `[AWS]\nKEY=AKIAIOSFODNN7EXAMPLE\nSECRET=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\nREGION=us-west-2\n\n[DWH]\nDWH_CLUSTER_TYPE=multi-node\nDWH_NUM_NODES=4\n` +
+        `DWH_NODE_TYPE=dc2.large\nDWH_IAM_ROLE_NAME=dwhRole\nDWH_CLUSTER_IDENTIFIER=dwhCluster\nDWH_DB=dwh\nDWH_DB_USER=dwhuser\nDWH_DB_PASSWORD=${PASSWORD}\nDWH_PORT=5439\n`,
+      { mode: 0o600 },
+    );
+    const r = await sparkify(['cluster', 'create', '--quiet']);
+    expect(r.code).toBe(0);
+    const create = fake.calls.find((c) => c.op === 'CreateCluster')!;
+    expect(create.input).toMatchObject({ ClusterIdentifier: 'dwhcluster', NodeType: 'dc2.large', NumberOfNodes: 4, DBName: 'dwh', MasterUsername: 'dwhuser', Port: 5439 });
+    expect(fake.calls.find((c) => c.op === 'CreateRole')!.input).toMatchObject({ RoleName: 'dwhRole' });
+    const status = await sparkify(['cluster', 'status', '--json']);
+    expect(JSON.parse(status.stdout)).toMatchObject({ name: 'dwhcluster', phase: 'available' });
+    expect(r.stdout + r.stderr + status.stdout + status.stderr).not.toMatch(new RegExp(`${PASSWORD}|AKIAIOSFODNN7EXAMPLE|wJalrXUtnFEMI`));
+  });
+
   it('creates a Serverless workgroup with --serverless', async () => {
     const r = await sparkify(['cluster', 'create', '--serverless', '--json']);
     expect(r.code).toBe(0);

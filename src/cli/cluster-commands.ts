@@ -1,6 +1,8 @@
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import type { ClusterClients, ClusterEvent, ClusterRunOptions, ClusterSettings } from '../cluster/index.js';
+import { credentialsWithFallback } from '../aws/credentials.js';
+import { awsKeysFromFile } from '../config/config.js';
 import { readConfigLayers, resolveRegion } from '../config/layers.js';
 import { ConfigError, SparkifyError } from '../errors.js';
 import { printable, printError, secs, type CliIO, type OutputFlags } from './output.js';
@@ -79,7 +81,8 @@ export function addClusterCommands(program: Command, io: CliIO, setExit: (code: 
       `
 Settings come from dwh.cfg: [CLUSTER] DB_NAME DB_USER DB_PASSWORD DB_PORT, and optionally IDENTIFIER,
 NODE_TYPE, NUM_NODES, CLUSTER_TYPE (serverless), NAMESPACE, WORKGROUP, BASE_CAPACITY; [IAM_ROLE] NAME;
-[AWS] REGION. AWS credentials come from the standard chain (environment, profile, SSO, instance role).
+[AWS] REGION. AWS credentials come from the standard chain (environment, profile, SSO, instance role),
+then, as a last resort, [AWS] KEY and SECRET of dwh.cfg.
 create writes HOST and [IAM_ROLE] ARN back into dwh.cfg.`,
     );
 
@@ -114,9 +117,12 @@ create writes HOST and [IAM_ROLE] ARN back into dwh.cfg.`,
           region: resolveRegion(layers, flags.region),
           requirePassword,
           fileName: layers.fileName,
+          origin: layers.origin,
         });
         if (!settings) throw new ConfigError(issues);
-        clients = (deps.clients ?? ((r) => createClusterClients({ region: r })))(settings.region);
+        // dwh.cfg's [AWS] KEY/SECRET (the course's), only when AWS's own chain finds no credentials.
+        const credentials = credentialsWithFallback(awsKeysFromFile(layers));
+        clients = (deps.clients ?? ((r) => createClusterClients({ region: r, credentials })))(settings.region);
         await body(flags, { settings, clients, configFile: layers.file, signal: controller.signal });
       } catch (err) {
         setExit(printError(io, flags, err));

@@ -2,6 +2,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { RedshiftClient } from '@aws-sdk/client-redshift';
 import { RedshiftServerlessClient } from '@aws-sdk/client-redshift-serverless';
+import type { AwsCredentialsProvider } from '../aws/credentials.js';
 import { quietAwsSdk } from '../aws/quiet.js';
 
 /**
@@ -18,15 +19,16 @@ export interface ClusterClients {
 
 /**
  * Real clients. The region comes from `region` when given, else the standard
- * AWS chain (AWS_REGION, the profile's region); credentials always from the chain.
+ * AWS chain (AWS_REGION, the profile's region); credentials from the chain, or
+ * `credentials` (the chain, then dwh.cfg's [AWS] keys: aws/credentials.ts).
  *
  * @example
  *   const clients = createClusterClients({ region: 'us-west-2' });
  *   try { await clusterStatus({ settings, clients }); } finally { destroyClusterClients(clients); }
  */
-export function createClusterClients(options: { region?: string } = {}): ClusterClients {
+export function createClusterClients(options: { region?: string; credentials?: AwsCredentialsProvider } = {}): ClusterClients {
   quietAwsSdk();
-  const config = options.region ? { region: options.region } : {};
+  const config = { ...(options.region ? { region: options.region } : {}), ...(options.credentials ? { credentials: options.credentials } : {}) };
   return {
     iam: new IAMClient(config),
     redshift: new RedshiftClient(config),

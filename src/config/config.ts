@@ -159,7 +159,7 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadConfigResult {
   const secret = fromFile('AWS', 'SECRET');
   if (key && !secret) issues.push({ where: `${layers.fileName} [AWS] SECRET`, message: `is empty while ${key.where} is set: give both, or neither` });
   if (secret && !key) issues.push({ where: `${layers.fileName} [AWS] KEY`, message: `is empty while ${secret.where} is set: give both, or neither` });
-  const keys = key && secret ? { accessKeyId: key.value.trim(), secretAccessKey: secret.value.trim() } : undefined;
+  const keys = awsKeysFromFile(layers);
   layers.note('aws key (last resort)', key?.value, key, { secret: true });
   layers.note('aws secret (last resort)', secret?.value, secret, { secret: true });
 
@@ -219,4 +219,11 @@ export function chooseTarget(layers: ConfigLayers, flag: string | undefined): { 
     return { target: { value: redshift ? 'redshift' : 'postgres', where: host.where }, why: `${host.where} ${because}, and ${none}` };
   }
   return { why: `the default: ${none}, and dwh.cfg has no [CLUSTER] HOST` };
+}
+
+/** dwh.cfg's [AWS] KEY and SECRET (the course's), when both are set. */
+export function awsKeysFromFile(layers: Pick<ConfigLayers, 'fromFile'>): AwsKeys | undefined {
+  const key = layers.fromFile('AWS', 'KEY');
+  const secret = layers.fromFile('AWS', 'SECRET');
+  return key && secret ? { accessKeyId: key.value.trim(), secretAccessKey: secret.value.trim() } : undefined;
 }
