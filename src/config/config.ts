@@ -218,7 +218,7 @@ export function chooseTarget(layers: ConfigLayers, flag: string | undefined): { 
     const because = endpoint ? 'is a Redshift endpoint' : redshift ? `is set and ${port!.where} is 5439, Redshift's port` : 'is set (not a Redshift endpoint, so PostgreSQL)';
     return { target: { value: redshift ? 'redshift' : 'postgres', where: host.where }, why: `${host.where} ${because}, and ${none}` };
   }
-  return { why: `the default: ${none}, and dwh.cfg has no [CLUSTER] HOST` };
+  return { why: 'the default: no --warehouse, SPARKIFY_WAREHOUSE, [WAREHOUSE] TARGET or [CLUSTER] HOST' };
 }
 
 /** dwh.cfg's [AWS] KEY and SECRET (the course's), when both are set. */
