@@ -28,6 +28,10 @@ export type ErrorCode =
   | 'CLUSTER_FAILED'
   | 'ABORTED'
   | 'DEPENDENCY_MISSING'
+  /** A check of `sparkify doctor` failed (its report says which). */
+  | 'CHECK_FAILED'
+  /** The command line itself is wrong (an unknown option, options that exclude each other); exit code 2. */
+  | 'USAGE_INVALID'
   | 'INTERNAL';
 
 export interface SparkifyErrorOptions {
@@ -71,15 +75,32 @@ export interface ConfigIssue {
 /** Every configuration problem at once; the CLI exits with 2 and nothing was touched. */
 export class ConfigError extends SparkifyError {
   readonly issues: readonly ConfigIssue[];
+  /** The message's first line without the list: `The configuration has 2 problems.` (JSON output lists `issues` apart). */
+  readonly summary: string;
 
   constructor(issues: readonly ConfigIssue[]) {
     const lines = issues.map((i) => `  - ${i.where}: ${i.message}`).join('\n');
-    super('CONFIG_INVALID', `The configuration has ${issues.length} problem${issues.length === 1 ? '' : 's'}:\n${lines}`, {
-      hint: 'Fix the values above in dwh.cfg, the environment or the command-line flags (see `sparkify --help`).',
+    const summary = `The configuration has ${plural(issues.length, 'problem')}`;
+    super('CONFIG_INVALID', `${summary}:\n${lines}`, {
+      hint: 'Fix each value listed, in dwh.cfg, the environment or the command-line flags (see `sparkify --help`).',
     });
     this.name = 'ConfigError';
     this.issues = issues;
+    this.summary = `${summary}.`;
   }
+}
+
+/**
+ * A count and its noun, for messages a person reads: the count with thousands
+ * separators, the noun in the singular for exactly one. Never for JSON fields.
+ *
+ * @example
+ *   plural(1, 'file');            // '1 file'
+ *   plural(2400, 'file');         // '2,400 files'
+ *   plural(3, 'entry', 'entries'); // '3 entries'
+ */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
 }
 
 export function isSparkifyError(err: unknown): err is SparkifyError {

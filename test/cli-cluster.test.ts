@@ -76,7 +76,7 @@ describe('sparkify cluster (SDK-level mocks of AWS)', () => {
     expect((await sparkify(['cluster', 'create', '--quiet'])).code).toBe(0);
     const status = await sparkify(['cluster', 'status', '--json']);
     expect(status.code).toBe(0);
-    expect(JSON.parse(status.stdout)).toMatchObject({ kind: 'provisioned', name: 'sparkify-dwh', phase: 'available' });
+    expect(JSON.parse(status.stdout)).toMatchObject({ ok: true, command: 'cluster status', result: { kind: 'provisioned', name: 'sparkify-dwh', phase: 'available' } });
     const del = await sparkify(['cluster', 'delete', '--yes']);
     expect(del.code).toBe(0);
     expect(del.stdout).toMatch(/sparkify-dwh deleted; 1 inbound rule\(s\) revoked; role deleted/);
@@ -104,15 +104,38 @@ describe('sparkify cluster (SDK-level mocks of AWS)', () => {
     expect(create.input).toMatchObject({ ClusterIdentifier: 'dwhcluster', NodeType: 'dc2.large', NumberOfNodes: 4, DBName: 'dwh', MasterUsername: 'dwhuser', Port: 5439 });
     expect(fake.calls.find((c) => c.op === 'CreateRole')!.input).toMatchObject({ RoleName: 'dwhRole' });
     const status = await sparkify(['cluster', 'status', '--json']);
-    expect(JSON.parse(status.stdout)).toMatchObject({ name: 'dwhcluster', phase: 'available' });
+    expect(JSON.parse(status.stdout).result).toMatchObject({ name: 'dwhcluster', phase: 'available' });
     expect(r.stdout + r.stderr + status.stdout + status.stderr).not.toMatch(new RegExp(`${PASSWORD}|AKIAIOSFODNN7EXAMPLE|wJalrXUtnFEMI`));
   });
 
   it('creates a Serverless workgroup with --serverless', async () => {
     const r = await sparkify(['cluster', 'create', '--serverless', '--json']);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ kind: 'serverless', endpoint: { port: 5439 } });
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, command: 'cluster create', result: { kind: 'serverless', endpoint: { port: 5439 } } });
     expect(readFileSync(cfg, 'utf8')).toMatch(/WORKGROUP=sparkify-dwh/);
+  });
+
+  it('answers --json with one envelope for create, status and delete, success and failure alike', async () => {
+    const parse = (r: { code: number; stdout: string; stderr: string }, command: string) => {
+      expect(r.stderr).toBe('');
+      const env = JSON.parse(r.stdout) as { ok: boolean; command: string; result?: Record<string, unknown>; error?: { code: string; issues?: unknown[] }; warnings: string[] };
+      expect(env).toMatchObject({ ok: r.code === 0, command });
+      return env;
+    };
+    // The dwh.cfg of these tests holds a password and is readable by others: a warning, listed in the envelope.
+    expect(parse(await sparkify(['cluster', 'status', '--json']), 'cluster status').warnings).toEqual([expect.stringMatching(/holds \[CLUSTER\] DB_PASSWORD .*chmod 600/)]);
+    const created = parse(await sparkify(['cluster', 'create', '--json']), 'cluster create');
+    expect(created.result).toMatchObject({ kind: 'provisioned', name: 'sparkify-dwh' });
+    expect(String(created.result!.seconds)).toMatch(/^\d+(\.\d{1,3})?$/);
+    expect(parse(await sparkify(['cluster', 'status', '--json']), 'cluster status').result).toMatchObject({ phase: 'available' });
+    const refused = await sparkify(['cluster', 'delete', '--json']);
+    expect(refused.code).toBe(1);
+    expect(parse(refused, 'cluster delete').error).toMatchObject({ code: 'ABORTED' });
+    expect(parse(await sparkify(['cluster', 'delete', '--yes', '--json']), 'cluster delete').result).toMatchObject({ deployment: 'deleted' });
+    writeFileSync(cfg, '[CLUSTER]\nDB_PORT=abc\n');
+    const bad = await sparkify(['cluster', 'status', '--json']);
+    expect(bad.code).toBe(2);
+    expect(parse(bad, 'cluster status').error).toMatchObject({ code: 'CONFIG_INVALID', issues: expect.arrayContaining([expect.objectContaining({ message: expect.stringContaining('abc') })]) });
   });
 
   it('lists configuration problems with exit code 2 before calling AWS', async () => {

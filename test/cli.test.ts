@@ -63,7 +63,7 @@ describe('sparkify CLI', () => {
     const r = sparkify(['counts', '--json']);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
-    expect(JSON.parse(r.stdout)).toEqual(expected().counts);
+    expect(JSON.parse(r.stdout)).toEqual({ ok: true, command: 'counts', warehouse: `DuckDB ${path.join(cwd, 'sparkify.duckdb')}`, result: { counts: expected().counts }, warnings: [] });
   });
 
   it('counts only reads: a missing DuckDB file or PostgreSQL schema is an error, and is not created', async () => {
@@ -90,7 +90,7 @@ describe('sparkify CLI', () => {
   it('lists rejected records with file and line, and still loads the rest', () => {
     const r = sparkify(['etl', '--logs', path.join(FIXTURES, 'bad-logs'), '--json']);
     expect(r.code).toBe(0);
-    const out = JSON.parse(r.stdout);
+    const out = JSON.parse(r.stdout).result;
     expect(out.rejected).toBe(2);
     expect(out.counts.staging_events).toBe(3);
     expect(out.rejects.map((x: { line: number; reason: string }) => `${x.line}: ${x.reason}`)).toEqual([
@@ -131,7 +131,7 @@ describe('sparkify CLI', () => {
     const out = path.join(cwd, 'generated');
     const r = sparkify(['generate', '--out', out, '--events', '2_000', '--songs', '40', '--days', '3', '--json']);
     expect(r.code, r.stderr).toBe(0);
-    const manifest = JSON.parse(r.stdout) as Record<string, number>;
+    const manifest = JSON.parse(r.stdout).result as Record<string, number>;
     expect(manifest).toMatchObject({ events: 2000, songs: 40, songFiles: 40, logFiles: 3 });
     expect(existsSync(path.join(out, 'log_data', '2018', '11', '2018-11-01-events.json'))).toBe(true);
     const again = sparkify(['generate', '--out', out, '--events', '2000']);
@@ -187,6 +187,92 @@ describe('sparkify CLI', () => {
   });
 });
 
+describe('--json: one envelope on stdout for every command, success and failure alike', () => {
+  interface Envelope {
+    ok: boolean;
+    command: string;
+    warehouse?: string;
+    dryRun?: boolean;
+    result?: Record<string, unknown>;
+    error?: { code: string; message: string; hint?: string; stage?: string; issues?: { where: string; message: string }[] };
+    warnings: string[];
+  }
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'sparkify-envelope-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** Runs a command with --json: stdout is one envelope, stderr stays empty, `ok` says whether the exit code is 0. */
+  function envelope(args: string[], command: string): { code: number | null; env: Envelope } {
+    const r = sparkify([...args, '--json'], {}, dir);
+    expect(r.stderr, args.join(' ')).toBe('');
+    const env = JSON.parse(r.stdout) as Envelope;
+    expect(env.command).toBe(command);
+    expect(env.ok).toBe(r.code === 0);
+    expect(Array.isArray(env.warnings)).toBe(true);
+    if (env.ok) expect(env.error).toBeUndefined();
+    else expect(env.error).toMatchObject({ code: expect.any(String), message: expect.any(String) });
+    return { code: r.code, env };
+  }
+  const db = () => path.join(dir, 'envelope.duckdb');
+  const secondsAreRounded = (text: unknown) => {
+    for (const m of JSON.stringify(text).matchAll(/"\w*[sS]econds":([0-9.e-]+)/g)) expect(Number(m[1])).toBe(Math.round(Number(m[1]) * 1000) / 1000);
+  };
+
+  it('succeeds: create-tables, etl, run, counts, doctor, config, generate and the dry runs', () => {
+    const created = envelope(['create-tables', '-w', db()], 'create-tables');
+    expect(created.env).toMatchObject({ ok: true, warehouse: `DuckDB ${db()}`, result: { tables: expect.arrayContaining(['songplays', 'etl_rejects']) } });
+    const etl = envelope(['etl', '-w', db()], 'etl');
+    expect(etl.env.result).toMatchObject({ counts: expected().counts, rejected: 0, rejects: [], retries: [] });
+    expect((etl.env.result!.stages as { stage: string }[]).map((s) => s.stage)).toEqual(['load staging_songs', 'load staging_events', 'transform', 'publish']);
+    secondsAreRounded(etl.env);
+    const run = envelope(['run', '-w', db()], 'run');
+    expect(run.env.result).toMatchObject({ counts: expected().counts });
+    secondsAreRounded(run.env);
+    expect(envelope(['counts', '-w', db()], 'counts').env.result).toEqual({ counts: expected().counts });
+    const doctor = envelope(['doctor', '-w', db()], 'doctor');
+    expect(doctor.env.result!.checks).toHaveLength(8);
+    const config = envelope(['config', '-w', db()], 'config');
+    expect(config.env).toMatchObject({ ok: true, warehouse: `DuckDB ${db()}`, result: { settings: expect.any(Array) } });
+    const generated = envelope(['generate', '--out', path.join(dir, 'gen'), '--events', '300', '--songs', '10', '--days', '2'], 'generate');
+    expect(generated.env.result).toMatchObject({ events: 300, songs: 10, logFiles: 2 });
+    for (const command of ['run', 'etl', 'create-tables']) {
+      const plan = envelope([command, '--dry-run', '-w', path.join(dir, 'never.duckdb')], command);
+      expect(plan.env).toMatchObject({ ok: true, dryRun: true, warehouse: `DuckDB ${path.join(dir, 'never.duckdb')}` });
+      expect((plan.env.result!.statements as unknown[]).length).toBeGreaterThan(10);
+    }
+    expect(existsSync(path.join(dir, 'never.duckdb'))).toBe(false);
+  });
+
+  it('fails: a bad --max-rejects (and what each command rejects) is the envelope with the error and its issues as a list', () => {
+    for (const command of ['run', 'etl', 'doctor', 'config']) {
+      const bad = envelope([command, '-w', db(), '--max-rejects', 'lots'], command);
+      expect(bad.code).toBe(2);
+      expect(bad.env.error).toEqual({
+        code: 'CONFIG_INVALID',
+        message: 'The configuration has 1 problem.',
+        hint: expect.any(String),
+        issues: [{ where: '--max-rejects', message: '"lots" is not a whole number of rejected records (0 or more)' }],
+      });
+    }
+    for (const command of ['run', 'etl', 'create-tables']) {
+      expect(envelope([command, '--dry-run', '--retries', 'often'], command).env.error!.issues).toEqual([{ where: '--retries', message: '"often" is not a number of retries from 0 to 10' }]);
+    }
+    const counts = envelope(['counts', '-w', path.join(dir, 'missing.duckdb')], 'counts');
+    expect(counts.code).toBe(1);
+    expect(counts.env.error!.code).toBe('WAREHOUSE_NOT_READY');
+    const generate = envelope(['generate', '--out', path.join(dir, 'gen2'), '--events', 'many'], 'generate');
+    expect(generate.env.error).toMatchObject({ code: 'CONFIG_INVALID', issues: [{ where: '--events', message: '"many" is not a number' }] });
+    const rejects = envelope(['etl', '-w', db(), '--logs', path.join(FIXTURES, 'bad-logs'), '--max-rejects', '0'], 'etl');
+    expect(rejects.code).toBe(1);
+    expect(rejects.env.error).toMatchObject({ code: 'REJECT_LIMIT_EXCEEDED', stage: 'load staging_events', hint: expect.stringContaining('--max-rejects') });
+    const usage = envelope(['counts', '--frobnicate'], 'counts');
+    expect(usage.code).toBe(2);
+    expect(usage.env.error).toMatchObject({ code: 'USAGE_INVALID', message: "unknown option '--frobnicate'" });
+  });
+});
+
 for (const kind of testWarehouses()) {
   describe(`${kind.name}: sparkify run`, () => {
     it('builds the star schema through the binary', async () => {
@@ -195,7 +281,7 @@ for (const kind of testWarehouses()) {
         await ctx.warehouse.close(); // the child process needs the warehouse to itself
         const r = sparkify(['run', '--warehouse', ctx.target, '--json'], ctx.env);
         expect(r.code).toBe(0);
-        expect(JSON.parse(r.stdout).counts).toEqual(expected().counts);
+        expect(JSON.parse(r.stdout).result.counts).toEqual(expected().counts);
       } finally {
         await ctx.cleanup();
       }
@@ -219,7 +305,7 @@ describe('sparkify CLI with s3:// sources (s3rver: a real S3-API server on loopb
       expect(r.stderr).not.toMatch(/warning|deprecat|NodeVersion|AWS SDK/i);
       expect(r.stderr).toMatch(/✓ load staging_events\s+[\d.]+ s\s+8,056 rows from 30 files/);
       const counts = sparkify(['counts', '--json', '--warehouse', 's3.duckdb']);
-      expect(JSON.parse(counts.stdout)).toEqual(expected().counts);
+      expect(JSON.parse(counts.stdout).result.counts).toEqual(expected().counts);
 
       const missing = await sparkifyAsync(['etl', '--warehouse', 's3.duckdb', '--logs', 's3://no-such-bucket/log_data', '--s3-endpoint', s3.endpoint, '--region', 'us-east-1'], env);
       expect(missing.code).toBe(1);

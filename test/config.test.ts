@@ -272,7 +272,7 @@ DWH_PORT=5439
     expect(text.stdout).toMatch(/ {2}identifier +dwhcluster +dwh\.cfg \[DWH\] DWH_CLUSTER_IDENTIFIER\n/);
     expect(text.stdout).toContain('⚠ dwh.cfg [WAREHOUSE] TARGTE is not a setting sparkify reads; did you mean TARGET?');
     const json = await runCli(['config', '--json', '--schema', 'analytics'], { cwd: d });
-    const described = JSON.parse(json.stdout) as { warehouse: string; settings: { name: string; value: unknown; from: string }[]; sample: { songs: boolean } };
+    const described = JSON.parse(json.stdout).result as { warehouse: string; settings: { name: string; value: unknown; from: string }[]; sample: { songs: boolean } };
     expect(described.settings.find((x) => x.name === 'schema')).toEqual({ name: 'schema', value: 'analytics', from: '--schema' });
     expect(described.sample.songs).toBe(false);
     for (const out of [text.stdout, json.stdout, text.stderr, json.stderr]) expect(out).not.toMatch(/Passw0rd|AKIAIOSFODNN7EXAMPLE|wJalrXUtnFEMI/);

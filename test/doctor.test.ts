@@ -155,9 +155,13 @@ describe.skipIf(!runsHere('postgres'))('postgres: doctor and the run lock', () =
       const target = `postgres://${TEST_PG.user}@${TEST_PG.host}:${TEST_PG.port}/${TEST_PG.database}`;
       const r = await runCli(['doctor', '--warehouse', target, '--json'], { env: { SPARKIFY_SCHEMA: schema } });
       expect(r.code).toBe(1);
-      const out = JSON.parse(r.stdout) as DoctorReport;
+      const envelope = JSON.parse(r.stdout) as { ok: boolean; warehouse: string; result: Pick<DoctorReport, 'checks'>; error: { code: string; message: string } };
+      expect(envelope.ok).toBe(false);
+      expect(envelope.error.code).toBe('CHECK_FAILED');
+      expect(envelope.error.message).toContain(DOCTOR_CHECKS.table);
+      const out = envelope.result;
       expect(out.checks.filter((c) => c.status === 'fail').map((c) => c.name)).toEqual([DOCTOR_CHECKS.table]);
-      expect(out.warehouse).toContain(schema);
+      expect(envelope.warehouse).toContain(schema);
     } finally {
       await release();
     }
@@ -188,9 +192,11 @@ describe.skipIf(!runsHere('duckdb'))('sparkify doctor (the binary)', () => {
     const r = await runCli(['doctor', '--warehouse', path.join(dir, 'doctor.duckdb'), '--json'], { cwd: dir });
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
-    const out = JSON.parse(r.stdout) as DoctorReport;
-    expect(Object.keys(out)).toEqual(['warehouse', 'checks']);
-    expect(out.warehouse).toBe(`DuckDB ${path.join(dir, 'doctor.duckdb')}`);
+    const envelope = JSON.parse(r.stdout) as { warehouse: string; result: Pick<DoctorReport, 'checks'> };
+    expect(Object.keys(envelope)).toEqual(['ok', 'command', 'warehouse', 'result', 'warnings']);
+    expect(Object.keys(envelope.result)).toEqual(['checks']);
+    expect(envelope.warehouse).toBe(`DuckDB ${path.join(dir, 'doctor.duckdb')}`);
+    const out = envelope.result;
     expect(out.checks).toHaveLength(8);
     expect(out.checks.map((c) => c.name)).toEqual(NAMES);
     expect(out.checks.map((c) => c.status)).toEqual(['pass', 'pass', 'pass', 'pass', 'pass', 'pass', 'pass', 'skip']);

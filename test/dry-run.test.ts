@@ -181,8 +181,9 @@ describe('sparkify … --dry-run (the built CLI)', () => {
     expect(existsSync(file)).toBe(false);
     const json = await runCli(['create-tables', '--dry-run', '--json', '--warehouse', 'postgres://me:s3cret@nohost.invalid:1/db']);
     expect(json.code).toBe(0);
-    const plan = JSON.parse(json.stdout) as DryRun;
-    expect(plan.command).toBe('create-tables');
+    const envelope = JSON.parse(json.stdout) as { ok: boolean; command: string; warehouse: string; dryRun: boolean; result: Pick<DryRun, 'statements'> };
+    expect(envelope).toMatchObject({ ok: true, command: 'create-tables', dryRun: true, warehouse: 'PostgreSQL me@nohost.invalid:1/db (schema public)' });
+    const plan = envelope.result;
     expect(plan.statements.filter((s) => s.sql?.startsWith('CREATE TABLE '))).toHaveLength(ALL_TABLES.length);
     expect(json.stdout + json.stderr).not.toContain('s3cret');
   });

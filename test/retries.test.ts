@@ -185,7 +185,7 @@ describe.skipIf(!runsHere('postgres'))('postgres: `sparkify run` when its server
   it('lists the retry in --json', async () => {
     const r = await runAndCut(['--json']);
     expect(r.code, r.stderr).toBe(0);
-    const report = JSON.parse(r.stdout) as { retries: { attempt: number; attempts: number; code: string }[]; counts: Record<string, number> };
+    const report = JSON.parse(r.stdout).result as { retries: { attempt: number; attempts: number; code: string }[]; counts: Record<string, number> };
     expect(report.retries).toEqual([expect.objectContaining({ attempt: 2, attempts: 2, code: 'WAREHOUSE_UNREACHABLE' })]);
     expect(report.counts.songplays).toBeGreaterThan(0);
   });

@@ -5,7 +5,7 @@ import { credentialsWithFallback } from '../aws/credentials.js';
 import { awsKeysFromFile } from '../config/config.js';
 import { readConfigLayers, resolveRegion } from '../config/layers.js';
 import { ConfigError, SparkifyError } from '../errors.js';
-import { printable, printError, secs, type CliIO, type OutputFlags } from './output.js';
+import { CommandOutput, commandName, secs, type CliIO, type OutputFlags } from './output.js';
 
 interface ClusterFlags extends OutputFlags {
   config?: string;
@@ -96,8 +96,13 @@ create writes HOST and [IAM_ROLE] ARN back into dwh.cfg.`,
       .option('-v, --verbose', 'more detail, and the cause of errors');
 
   const run =
-    (body: (flags: ClusterFlags, ctx: { settings: ClusterSettings; clients: ClusterClients; configFile?: string; signal: AbortSignal }) => Promise<void>, requirePassword = false) =>
-    async (flags: ClusterFlags) => {
+    (
+      body: (flags: ClusterFlags, ctx: { settings: ClusterSettings; clients: ClusterClients; configFile?: string; signal: AbortSignal; out: CommandOutput }) => Promise<void>,
+      requirePassword = false,
+    ) =>
+    async (_options: unknown, cmd: Command) => {
+      const flags = cmd.optsWithGlobals<ClusterFlags>();
+      const out = new CommandOutput(io, flags, commandName(cmd));
       const controller = new AbortController();
       const onSigint = () => controller.abort();
       process.once('SIGINT', onSigint);
@@ -109,7 +114,7 @@ create writes HOST and [IAM_ROLE] ARN back into dwh.cfg.`,
         const { clusterSettingsFromConfig, createClusterClients } = cluster;
         destroyClusterClients = cluster.destroyClusterClients;
         const layers = readConfigLayers({ config: flags.config, env: io.env, cwd: io.cwd });
-        if (!flags.quiet) for (const w of layers.warnings) io.stderr.write(`⚠ ${printable(w)}\n`);
+        for (const w of layers.warnings) out.warn(w);
         if (layers.issues.length > 0) throw new ConfigError(layers.issues);
         const { settings, issues } = clusterSettingsFromConfig({
           sections: layers.sections,
@@ -123,9 +128,9 @@ create writes HOST and [IAM_ROLE] ARN back into dwh.cfg.`,
         // dwh.cfg's [AWS] KEY/SECRET (the course's), only when AWS's own chain finds no credentials.
         const credentials = credentialsWithFallback(awsKeysFromFile(layers));
         clients = (deps.clients ?? ((r) => createClusterClients({ region: r, credentials })))(settings.region);
-        await body(flags, { settings, clients, configFile: layers.file, signal: controller.signal });
+        await body(flags, { settings, clients, configFile: layers.file, signal: controller.signal, out });
       } catch (err) {
-        setExit(printError(io, flags, err));
+        setExit(out.fail(err));
       } finally {
         process.off('SIGINT', onSigint);
         if (clients && !deps.clients) destroyClusterClients?.(clients);
@@ -153,7 +158,7 @@ create writes HOST and [IAM_ROLE] ARN back into dwh.cfg.`,
     .option('--open-to-world', 'allow connections from anywhere (0.0.0.0/0): only for throw-away demos')
     .option('--skip-ingress', 'add no inbound rule (e.g. when you only use the Redshift Data API)')
     .action(
-      run(async (flags, { settings, clients, configFile, signal }) => {
+      run(async (flags, { settings, clients, configFile, signal, out }) => {
         const { createCluster, discoverPublicIp } = await import('../cluster/index.js');
         const result = await createCluster({
           settings,
@@ -167,7 +172,7 @@ create writes HOST and [IAM_ROLE] ARN back into dwh.cfg.`,
           onProgress: progress(flags),
           ...deps.runOptions,
         });
-        if (flags.json) io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+        if (flags.json) out.succeed(result);
         else if (!flags.quiet) {
           io.stdout.write(`\n${result.kind === 'serverless' ? 'Workgroup' : 'Cluster'} ${result.name} is available at ${result.endpoint.host}:${result.endpoint.port} (database ${result.database}, user ${result.user}).\n`);
           io.stdout.write(`IAM role: ${result.roleArn}\n`);
@@ -180,11 +185,11 @@ create writes HOST and [IAM_ROLE] ARN back into dwh.cfg.`,
   common(cluster.command('status'))
     .description('where the cluster (or workgroup) and its role stand')
     .action(
-      run(async (flags, { settings, clients }) => {
+      run(async (flags, { settings, clients, out }) => {
         const { clusterStatus } = await import('../cluster/index.js');
         const s = await clusterStatus({ settings, clients });
         if (flags.json) {
-          io.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
+          out.succeed(s);
           return;
         }
         const lines = [
@@ -204,7 +209,7 @@ create writes HOST and [IAM_ROLE] ARN back into dwh.cfg.`,
     .option('--final-snapshot [name]', 'keep a final snapshot (provisioned clusters)')
     .option('--keep-role', 'leave the IAM role in place')
     .action(
-      run(async (flags, { settings, clients, signal }) => {
+      run(async (flags, { settings, clients, signal, out }) => {
         const name = settings.kind === 'serverless' ? settings.workgroup : settings.identifier;
         let confirm = flags.yes === true;
         if (!confirm) confirm = await ask(io, `Delete ${settings.kind === 'serverless' ? 'workgroup' : 'cluster'} ${name} and all its data? Type its name to confirm: `, name);
@@ -224,7 +229,7 @@ create writes HOST and [IAM_ROLE] ARN back into dwh.cfg.`,
           onProgress: progress(flags),
           ...deps.runOptions,
         });
-        if (flags.json) io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+        if (flags.json) out.succeed(result);
         else if (!flags.quiet) {
           io.stdout.write(
             `\n${result.deployment === 'absent' ? `${name} was already gone` : `${name} deleted`}${result.finalSnapshot ? ` (final snapshot ${result.finalSnapshot})` : ''}; ` +

@@ -4,9 +4,9 @@ import { loadConfig, type ConfigFlags, type LoadConfigOptions } from '../config/
 import { findDwhCfg } from '../config/dwh-cfg.js';
 import { readConfigLayers, resolveRegion, type SettingTrace } from '../config/layers.js';
 import { SAMPLE_DIR } from '../config/paths.js';
-import type { ConfigIssue } from '../errors.js';
+import { ConfigError, type ConfigIssue } from '../errors.js';
 import { describeTarget } from '../warehouses/open-warehouse.js';
-import { printable, type CliIO } from './output.js';
+import { CommandOutput, printable, type CliIO, type OutputFlags } from './output.js';
 
 /**
  * What `sparkify config` shows: the effective settings, each with where it came
@@ -83,13 +83,23 @@ export function describeConfig(options: LoadConfigOptions): ConfigDescription {
   };
 }
 
-/** `sparkify config`: the table a confused user reads first, or `--json`. Exit code 2 when the configuration is invalid. */
+/**
+ * `sparkify config`: the table a confused user reads first, or `--json` (the envelope; `result` is
+ * the description without its warnings and issues, which are the envelope's `warnings` and
+ * `error.issues`). Exit code 2 when the configuration is invalid.
+ */
 export function addConfigCommand(cmd: Command, io: CliIO, setExitCode: (code: number) => void): void {
-  cmd.description('show the effective settings, where each came from, and the warehouse they resolve to').action((flags: ConfigFlags & { json?: boolean }) => {
+  cmd.description('show the effective settings, where each came from, and the warehouse they resolve to').action((_options: unknown, command: Command) => {
+    const flags = command.optsWithGlobals<ConfigFlags & OutputFlags>();
     const d = describeConfig({ flags, env: io.env, cwd: io.cwd });
     if (d.issues.length > 0) setExitCode(2);
     if (flags.json) {
-      io.stdout.write(`${JSON.stringify(d, null, 2)}\n`);
+      const out = new CommandOutput(io, flags, 'config');
+      out.warehouse = d.warehouse;
+      out.warnings.push(...d.warnings);
+      const { warnings: _warnings, issues, ...result } = d;
+      if (issues.length > 0) out.fail(new ConfigError(issues), result);
+      else out.succeed(result);
       return;
     }
     const lines: string[] = [];

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../errors.js';
-import { bytes, num, printError, secs, statusLine, type CliIO, type OutputFlags } from './output.js';
+import { bytes, CommandOutput, num, secs, statusLine, type CliIO, type OutputFlags } from './output.js';
 
 interface GenerateFlags extends OutputFlags {
   out?: string;
@@ -35,7 +35,9 @@ export function addGenerateCommand(program: Command, io: CliIO, setExit: (code: 
     .option('-q, --quiet', 'print nothing but errors')
     .option('-v, --verbose', 'more detail, and the cause of errors')
     .addHelpText('after', '\nExample:\n  $ sparkify generate --out bench/data/10m --events 10000000 --songs 1000000 --songs-per-file 1000\n  $ sparkify run --songs bench/data/10m/song_data --logs bench/data/10m/log_data')
-    .action(async (flags: GenerateFlags) => {
+    .action(async (_options: unknown, cmd: Command) => {
+      const flags = cmd.optsWithGlobals<GenerateFlags>();
+      const out = new CommandOutput(io, flags, 'generate');
       try {
         const count = (name: string, v: string | undefined): number | undefined => {
           if (v === undefined) return undefined;
@@ -59,7 +61,7 @@ export function addGenerateCommand(program: Command, io: CliIO, setExit: (code: 
           onProgress: (p) => status.show(`${p.phase}: ${num(p.done)} of ${num(p.total)}`),
         });
         status.clear();
-        if (flags.json) io.stdout.write(`${JSON.stringify(manifest, null, 2)}\n`);
+        if (flags.json) out.succeed(manifest);
         else if (!flags.quiet) {
           io.stdout.write(
             `Wrote ${num(manifest.songs)} songs in ${num(manifest.songFiles)} files and ${num(manifest.events)} events in ${num(manifest.logFiles)} daily files ` +
@@ -68,7 +70,7 @@ export function addGenerateCommand(program: Command, io: CliIO, setExit: (code: 
           );
         }
       } catch (err) {
-        setExit(printError(io, flags, err));
+        setExit(out.fail(err));
       }
     });
 }

@@ -11,7 +11,7 @@ import { loadConfig, type Config, type ConfigFlags } from '../config/config.js';
 import { definedOnly } from '../config/layers.js';
 import type { SourceOptions } from '../sources/source.js';
 import { PACKAGE_ROOT } from '../config/paths.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, SparkifyError } from '../errors.js';
 import { countRows, createTables } from '../pipeline/create-tables.js';
 import { doctor } from '../pipeline/doctor.js';
 import { dryRun } from '../pipeline/dry-run.js';
@@ -22,7 +22,7 @@ import type { Warehouse } from '../warehouses/warehouse.js';
 import { addClusterCommands, type ClusterCliDeps } from './cluster-commands.js';
 import { addConfigCommand } from './config-command.js';
 import { addGenerateCommand } from './generate-command.js';
-import { countsTable, printable, printDoctor, printDryRun, printError, printReport, progressPrinter, type CliIO, type OutputFlags, type RejectSample } from './output.js';
+import { CommandOutput, commandName, countsTable, printDoctor, printDryRun, printReport, progressPrinter, type CliIO, type OutputFlags, type RejectSample } from './output.js';
 
 type CommonFlags = ConfigFlags & OutputFlags & { dryRun?: boolean };
 
@@ -70,25 +70,35 @@ function addCommonOptions(cmd: Command, { sources = true, writes = sources }: { 
 export async function main(argv: string[], io: CliIO, deps: { cluster?: ClusterCliDeps } = {}): Promise<number> {
   let exitCode = 0;
   let lastFlags: OutputFlags = {};
+  // Known before parsing, so that a usage error is a JSON envelope too (options end at `--`).
+  const end = argv.indexOf('--');
+  const jsonWanted = (end === -1 ? argv : argv.slice(0, end)).slice(2).includes('--json');
   const program = new Command('sparkify')
     .description("Build Sparkify's song-play star schema (songplays, users, songs, artists, time) from raw JSON logs and song files.")
     .version(await version(), '-V, --version')
     .addHelpText('after', HELP_AFTER)
     .showHelpAfterError('(add --help for usage)')
     .exitOverride()
-    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      // With --json a usage error is the envelope on stdout, and stderr stays empty.
+      writeErr: (s) => void (jsonWanted || io.stderr.write(s)),
+    });
 
   const action =
-    (fn: (flags: CommonFlags, config: Config) => Promise<void>) =>
-    async (flags: CommonFlags): Promise<void> => {
+    (fn: (flags: CommonFlags, config: Config, out: CommandOutput) => Promise<void>) =>
+    async (_options: unknown, cmd: Command): Promise<void> => {
+      const flags = cmd.optsWithGlobals<CommonFlags>();
       lastFlags = flags;
+      const out = new CommandOutput(io, flags, commandName(cmd));
       try {
         const { config, issues, warnings } = loadConfig({ flags, env: io.env, cwd: io.cwd });
-        if (!flags.quiet) for (const w of warnings) io.stderr.write(`⚠ ${printable(w)}\n`);
+        for (const w of warnings) out.warn(w);
         if (!config) throw new ConfigError(issues);
-        await fn(flags, config);
+        out.warehouse = describeTarget(config.warehouse);
+        await fn(flags, config, out);
       } catch (err) {
-        exitCode = printError(io, flags, err);
+        exitCode = out.fail(err);
         // Stopped by a signal: the shell's convention, 128 + its number.
         if (stoppedBy) exitCode = 128 + (stoppedBy === 'SIGINT' ? 2 : 15);
       }
@@ -120,51 +130,50 @@ export async function main(argv: string[], io: CliIO, deps: { cluster?: ClusterC
 
   addCommonOptions(program.command('run'), {})
     .description('the whole job: build every table from the sources (create-tables and etl in one step)')
-    .action(action(async (flags, config) => {
-      if (flags.dryRun) return printDryRun(io, flags, await dryRun(config.warehouse, 'run', etlOptions(config, undefined)));
+    .action(action(async (flags, config, out) => {
+      if (flags.dryRun) return printDryRun(out, await dryRun(config.warehouse, 'run', etlOptions(config, undefined)));
       await stoppable((signal) =>
-        withWarehouse(io, flags, config, async (wh) => {
+        withWarehouse(out, config, async (wh) => {
           // The tables are replaced at the end, all at once, only if the whole run succeeds.
-          const report = await etl(wh, { ...etlOptions(config, progressPrinter(io, flags)), replaceTables: true, signal });
-          printReport(io, flags, report, await rejectSample(wh, report));
+          const report = await etl(wh, { ...etlOptions(config, progressPrinter(out)), replaceTables: true, signal });
+          printReport(out, report, await rejectSample(wh, report));
         }),
       );
     }));
 
   addCommonOptions(program.command('create-tables'), { sources: false, writes: true })
     .description('drop (if present) and create the staging tables, the star schema and etl_rejects')
-    .action(action(async (flags, config) => {
-      if (flags.dryRun) return printDryRun(io, flags, await dryRun(config.warehouse, 'create-tables'));
+    .action(action(async (flags, config, out) => {
+      if (flags.dryRun) return printDryRun(out, await dryRun(config.warehouse, 'create-tables'));
       await stoppable((signal) =>
-        withWarehouse(io, flags, config, async (wh) => {
-          const info = await createTables(wh, { onEvent: progressPrinter(io, flags), signal, retries: config.load.retries });
-          if (flags.json) io.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
+        withWarehouse(out, config, async (wh) => {
+          const info = await createTables(wh, { onEvent: progressPrinter(out), signal, retries: config.load.retries });
+          out.succeed({ tables: Object.keys(info.tables ?? {}), seconds: info.seconds });
         }),
       );
     }));
 
   addCommonOptions(program.command('etl'))
     .description('load staging from the sources, then transform it into the star schema')
-    .action(action(async (flags, config) => {
-      if (flags.dryRun) return printDryRun(io, flags, await dryRun(config.warehouse, 'etl', etlOptions(config, undefined)));
+    .action(action(async (flags, config, out) => {
+      if (flags.dryRun) return printDryRun(out, await dryRun(config.warehouse, 'etl', etlOptions(config, undefined)));
       await stoppable((signal) =>
-        withWarehouse(io, flags, config, async (wh) => {
-          const report = await etl(wh, { ...etlOptions(config, progressPrinter(io, flags)), signal });
-          printReport(io, flags, report, await rejectSample(wh, report));
+        withWarehouse(out, config, async (wh) => {
+          const report = await etl(wh, { ...etlOptions(config, progressPrinter(out)), signal });
+          printReport(out, report, await rejectSample(wh, report));
         }),
       );
     }));
 
   addCommonOptions(program.command('counts'), { sources: false })
     .description('row count of every table')
-    .action(action(async (flags, config) => {
+    .action(action(async (_flags, config, out) => {
       await withWarehouse(
-        io,
-        flags,
+        out,
         config,
         async (wh) => {
           const counts = await countRows(wh);
-          if (flags.json) io.stdout.write(`${JSON.stringify(counts, null, 2)}\n`);
+          if (out.json) out.succeed({ counts });
           else io.stdout.write(`${countsTable(counts)}\n`);
         },
         { readOnly: true },
@@ -173,12 +182,11 @@ export async function main(argv: string[], io: CliIO, deps: { cluster?: ClusterC
 
   addCommonOptions(program.command('doctor'), { sources: true, writes: false })
     .description("check what sparkify relies on in the warehouse (tables, rollback, text, weeks, milliseconds; on Redshift, COPY's load errors, with --logs s3://…); exit 1 if a check fails")
-    .action(action(async (flags, config) => {
+    .action(action(async (_flags, config, out) => {
       await stoppable((signal) =>
-        withWarehouse(io, flags, config, async (wh) => {
+        withWarehouse(out, config, async (wh) => {
           const report = await doctor(wh, { logs: config.logs, sourceOptions: sourceOptions(config), signal });
-          printDoctor(io, flags, report);
-          if (report.checks.some((c) => c.status === 'fail')) exitCode = 1;
+          exitCode = printDoctor(out, report);
         }),
       );
     }));
@@ -193,9 +201,16 @@ export async function main(argv: string[], io: CliIO, deps: { cluster?: ClusterC
   } catch (err) {
     if (err instanceof CommanderError) {
       // --help and --version end here with code 0; usage errors with 2.
-      return err.exitCode === 0 ? 0 : 2;
+      if (err.exitCode === 0) return 0;
+      if (jsonWanted) {
+        const message = err.message.replace(/^error: /, '');
+        const name = commandNameIn(program, argv.slice(2));
+        const help = name === 'sparkify' ? 'sparkify --help' : `sparkify ${name} --help`;
+        new CommandOutput(io, { json: true }, name).fail(new SparkifyError('USAGE_INVALID', message, { hint: `\`${help}\` lists the commands and options.` }));
+      }
+      return 2;
     }
-    return printError(io, lastFlags, err);
+    return new CommandOutput(io, lastFlags, commandNameIn(program, argv.slice(2))).fail(err);
   }
   if (argv.length <= 2) {
     io.stdout.write(program.helpInformation());
@@ -222,16 +237,29 @@ function sourceOptions(config: Config): SourceOptions {
 }
 
 /** Opens the configured warehouse for `fn`, and closes it. `readOnly`: the command only reads, and creates nothing. */
-async function withWarehouse(io: CliIO, flags: CommonFlags, config: Config, fn: (wh: Warehouse) => Promise<void>, open = { readOnly: false }): Promise<void> {
+async function withWarehouse(out: CommandOutput, config: Config, fn: (wh: Warehouse) => Promise<void>, open = { readOnly: false }): Promise<void> {
   // Which warehouse, and why when no flag named it (the default, or the cluster of a course dwh.cfg).
-  const why = flags.warehouse ? '' : ` (${config.warehouseChosen})`;
-  if (!flags.quiet && !flags.json) io.stderr.write(`sparkify: ${describeTarget(config.warehouse)}${why}\n`);
+  const why = (out.flags as CommonFlags).warehouse ? '' : ` (${config.warehouseChosen})`;
+  if (!out.flags.quiet) out.line(`sparkify: ${describeTarget(config.warehouse)}${why}`);
   const wh = await openWarehouse(config.warehouse, { credentials: credentialsWithFallback(config.aws.keys), readOnly: open.readOnly });
   try {
     await fn(wh);
   } finally {
     await wh.close();
   }
+}
+
+/** The command an argument list names (for errors met before commander dispatched it): `cluster status`, or `sparkify`. */
+function commandNameIn(program: Command, args: string[]): string {
+  const names: string[] = [];
+  let cmd: Command = program;
+  for (const a of args) {
+    const sub = cmd.commands.find((c) => c.name() === a);
+    if (!sub) continue;
+    names.push(a);
+    cmd = sub;
+  }
+  return names.join(' ') || 'sparkify';
 }
 
 async function rejectSample(wh: Warehouse, report: EtlReport): Promise<RejectSample[]> {

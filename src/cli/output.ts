@@ -1,4 +1,5 @@
-import { toSparkifyError } from '../errors.js';
+import type { Command } from 'commander';
+import { ConfigError, plural, SparkifyError, toSparkifyError, type ConfigIssue } from '../errors.js';
 import type { DoctorReport } from '../pipeline/doctor.js';
 import type { DryRun } from '../pipeline/dry-run.js';
 import type { EtlReport, PipelineEvent, StageInfo } from '../pipeline/report.js';
@@ -93,12 +94,18 @@ export function statusLine(io: CliIO, live: boolean): { show(text: string): void
 
 /**
  * Progress on stderr: one line per finished stage; on a terminal, a live
- * counter while a stage loads. Silent with --quiet or --json.
+ * counter while a stage loads. Silent with --quiet or --json; warnings go to
+ * the command's output (listed in the JSON envelope).
  */
-export function progressPrinter(io: CliIO, flags: OutputFlags): (e: PipelineEvent) => void {
+export function progressPrinter(out: CommandOutput): (e: PipelineEvent) => void {
+  const { io, flags } = out;
   const status = statusLine(io, io.stderr.isTTY === true && !io.env.CI);
   const clear = () => status.clear();
   return (e) => {
+    if (e.type === 'warning') {
+      clear();
+      out.warn(e.message);
+    }
     if (flags.quiet || flags.json) return;
     if (e.type === 'stage-start' && flags.verbose) {
       clear();
@@ -108,9 +115,6 @@ export function progressPrinter(io: CliIO, flags: OutputFlags): (e: PipelineEven
     } else if (e.type === 'stage-end') {
       clear();
       io.stderr.write(`${stageLine(e.info)}\n`);
-    } else if (e.type === 'warning') {
-      clear();
-      io.stderr.write(`⚠ ${printable(e.message)}\n`);
     } else if (e.type === 'retry') {
       clear();
       const where = e.stage ? ` during ${e.stage}` : '';
@@ -119,9 +123,16 @@ export function progressPrinter(io: CliIO, flags: OutputFlags): (e: PipelineEven
   };
 }
 
-export function printReport(io: CliIO, flags: OutputFlags, report: EtlReport, rejects: RejectSample[]): void {
-  if (flags.json) {
-    io.stdout.write(`${JSON.stringify({ ...report, rejects }, null, 2)}\n`);
+/**
+ * What run and etl did. JSON: `result` is `{ stages, counts, rejected, rejects, retries, seconds }`
+ * (the warehouse and the warnings are the envelope's).
+ */
+export function printReport(out: CommandOutput, report: EtlReport, rejects: RejectSample[]): void {
+  const { io, flags } = out;
+  if (out.json) {
+    out.warehouse = report.warehouse;
+    const { stages, counts, rejected, retries, seconds } = report;
+    out.succeed({ stages, counts, rejected, rejects, retries, seconds });
     return;
   }
   if (flags.quiet) return;
@@ -141,13 +152,21 @@ export interface RejectSample {
   reason: string;
 }
 
-/** The one place that prints a fatal error; returns the exit code. */
+/** `run`, or `cluster status`: a command's name below `sparkify`, as JSON output names it. */
+export function commandName(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c?.parent; c = c.parent) names.unshift(c.name());
+  return names.join(' ') || 'sparkify';
+}
+
+/** The exit code of a failure: 2 for bad usage or configuration, 1 for everything else. */
+export function exitCodeOf(e: SparkifyError): number {
+  return e.code === 'CONFIG_INVALID' || e.code === 'USAGE_INVALID' ? 2 : 1;
+}
+
+/** The one place that prints a fatal error for a person (stderr); returns the exit code. */
 export function printError(io: CliIO, flags: OutputFlags, err: unknown): number {
   const e = toSparkifyError(err);
-  const code = e.code === 'CONFIG_INVALID' ? 2 : 1;
-  if (flags.json) {
-    io.stdout.write(`${JSON.stringify({ error: { code: e.code, message: e.message, hint: e.hint, stage: e.stage } }, null, 2)}\n`);
-  }
   const stage = e.stage ? ` (during ${e.stage})` : '';
   io.stderr.write(`error [${e.code}]${stage}: ${printable(e.message, true)}\n`);
   if (e.hint) io.stderr.write(`  hint: ${printable(e.hint, true)}\n`);
@@ -155,16 +174,134 @@ export function printError(io: CliIO, flags: OutputFlags, err: unknown): number 
     if (e.cause) io.stderr.write(`\ncause: ${printable(e.cause instanceof Error ? (e.cause.stack ?? e.cause.message) : String(e.cause), true)}\n`);
     if (e.sql) io.stderr.write(`\nSQL:\n${printable(e.sql, true)}\n`);
   }
-  return code;
+  return exitCodeOf(e);
+}
+
+/** A failure in JSON output: `issues` only for configuration problems, one per problem. */
+export interface JsonError {
+  code: string;
+  message: string;
+  hint?: string;
+  /** The pipeline stage that was running. */
+  stage?: string;
+  issues?: ConfigIssue[];
 }
 
 /**
- * A dry run: JSON (`{ command, warehouse, statements: [{ sql?, note? }] }`), or
+ * What every command prints on stdout with --json, success and failure alike:
+ * `ok` (true exactly when the exit code is 0), the `command` (`run`,
+ * `cluster status`), the `warehouse` when there is one, `dryRun` for a dry
+ * run, the command's `result`, the `error` when it failed, and `warnings`
+ * (always a list). Seconds are rounded to milliseconds.
+ */
+export interface JsonEnvelope {
+  ok: boolean;
+  command: string;
+  warehouse?: string;
+  dryRun?: true;
+  result?: unknown;
+  error?: JsonError;
+  warnings: string[];
+}
+
+/**
+ * JSON text for output: two-space indented, every number under a key ending
+ * in `seconds` (`seconds`, `delaySeconds`) rounded to milliseconds.
+ *
+ * @example
+ *   toJson({ seconds: 0.023762935999999967 }); // '{\n  "seconds": 0.024\n}'
+ */
+export function toJson(value: unknown): string {
+  return JSON.stringify(value, (key, v: unknown) => (typeof v === 'number' && /seconds$/i.test(key) ? Math.round(v * 1000) / 1000 : v), 2);
+}
+
+/** An error as JSON output shows it: one-line message, configuration problems as `issues`. */
+export function jsonError(err: unknown): JsonError {
+  const e = toSparkifyError(err);
+  const out: JsonError = { code: e.code, message: e instanceof ConfigError ? e.summary : e.message };
+  if (e.hint) out.hint = e.hint;
+  if (e.stage) out.stage = e.stage;
+  if (e instanceof ConfigError) out.issues = e.issues.map((i) => ({ where: i.where, message: i.message }));
+  return out;
+}
+
+/**
+ * One command's output: with --json, the envelope on stdout (and nothing on
+ * stderr); otherwise warnings and errors on stderr for a person, and the
+ * command writes its own text. Every command makes one, and reports through it.
+ *
+ * @example
+ *   const out = new CommandOutput(io, flags, 'counts');
+ *   try { out.succeed({ counts }); } catch (err) { return out.fail(err); }
+ */
+export class CommandOutput {
+  readonly warnings: string[] = [];
+  /** The warehouse, described without a password; set once known. */
+  warehouse: string | undefined;
+  dryRun = false;
+
+  constructor(
+    readonly io: CliIO,
+    readonly flags: OutputFlags,
+    readonly command: string,
+  ) {}
+
+  get json(): boolean {
+    return this.flags.json === true;
+  }
+
+  /** Something worth saying that does not stop the command: listed in JSON, a ⚠ line on stderr otherwise (not with --quiet). */
+  warn(message: string): void {
+    if (this.json) this.warnings.push(message);
+    else if (!this.flags.quiet) this.line(`⚠ ${printable(message)}`);
+  }
+
+  /** A line on stderr for a person; never with --json. */
+  line(text: string): void {
+    if (!this.json) this.io.stderr.write(`${text}\n`);
+  }
+
+  /** With --json, the success envelope around `result`; nothing otherwise (the command prints its own text). */
+  succeed(result: unknown): void {
+    if (this.json) this.write({ ok: true, result });
+  }
+
+  /**
+   * A failed command: with --json the envelope (with `result` when the command
+   * got that far, as doctor's checks), otherwise the error on stderr. Returns
+   * the exit code.
+   */
+  fail(err: unknown, result?: unknown): number {
+    const e = toSparkifyError(err);
+    if (!this.json) return printError(this.io, this.flags, e);
+    this.write({ ok: false, ...(result === undefined ? {} : { result }), error: jsonError(e) });
+    return exitCodeOf(e);
+  }
+
+  private write(parts: { ok: boolean; result?: unknown; error?: JsonError }): void {
+    const envelope: JsonEnvelope = {
+      ok: parts.ok,
+      command: this.command,
+      ...(this.warehouse === undefined ? {} : { warehouse: this.warehouse }),
+      ...(this.dryRun ? { dryRun: true as const } : {}),
+      ...('result' in parts ? { result: parts.result } : {}),
+      ...(parts.error ? { error: parts.error } : {}),
+      warnings: this.warnings,
+    };
+    this.io.stdout.write(`${toJson(envelope)}\n`);
+  }
+}
+
+/**
+ * A dry run: JSON (the envelope with `dryRun: true` and `result: { statements: [{ sql?, note? }] }`), or
  * the statements as a script a person can read, notes as SQL comments.
  */
-export function printDryRun(io: CliIO, flags: OutputFlags, plan: DryRun): void {
-  if (flags.json) {
-    io.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
+export function printDryRun(out: CommandOutput, plan: DryRun): void {
+  const { io } = out;
+  if (out.json) {
+    out.warehouse = plan.warehouse;
+    out.dryRun = true;
+    out.succeed({ statements: plan.statements });
     return;
   }
   const lines = [`-- sparkify ${plan.command} --dry-run: what would be sent to ${plan.warehouse}; nothing was.`];
@@ -178,19 +315,32 @@ export function printDryRun(io: CliIO, flags: OutputFlags, plan: DryRun): void {
 const DOCTOR_MARKS = { pass: '✓', fail: '✗', skip: '–' } as const;
 
 /**
- * `sparkify doctor`'s checks: JSON (`{ warehouse, checks: [{ name, status, detail }] }`),
+ * `sparkify doctor`'s checks: JSON (`result: { checks: [{ name, status, detail }] }`; when a
+ * check failed, `ok: false` and the error CHECK_FAILED beside the result),
  * or a line per check (✓ passed, ✗ failed, – skipped) and a summary; with
- * --quiet, only the failed checks.
+ * --quiet, only the failed checks. Returns the exit code: 1 when a check failed.
  */
-export function printDoctor(io: CliIO, flags: OutputFlags, report: DoctorReport): void {
-  if (flags.json) {
-    io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    return;
+export function printDoctor(out: CommandOutput, report: DoctorReport): number {
+  const { io, flags } = out;
+  const failed = report.checks.filter((c) => c.status === 'fail');
+  if (out.json) {
+    out.warehouse = report.warehouse;
+    const result = { checks: report.checks };
+    if (failed.length === 0) {
+      out.succeed(result);
+      return 0;
+    }
+    const error = new SparkifyError('CHECK_FAILED', `${plural(failed.length, 'check')} of ${report.checks.length} failed: ${failed.map((c) => c.name).join('; ')}.`, {
+      hint: 'Each failed check says what it found in its detail; `sparkify doctor` without --json prints them as a list.',
+    });
+    return out.fail(error, result);
   }
   const width = Math.max(...report.checks.map((c) => c.name.length));
   const shown = flags.quiet ? report.checks.filter((c) => c.status === 'fail') : report.checks;
   for (const c of shown) io.stdout.write(`${DOCTOR_MARKS[c.status]} ${c.name.padEnd(width)}  ${printable(c.detail)}\n`);
-  if (flags.quiet) return;
-  const count = (status: keyof typeof DOCTOR_MARKS) => report.checks.filter((c) => c.status === status).length;
-  io.stdout.write(`\n${count('pass')} passed, ${count('fail')} failed, ${count('skip')} skipped.\n`);
+  if (!flags.quiet) {
+    const count = (status: keyof typeof DOCTOR_MARKS) => report.checks.filter((c) => c.status === status).length;
+    io.stdout.write(`\n${count('pass')} passed, ${count('fail')} failed, ${count('skip')} skipped.\n`);
+  }
+  return failed.length > 0 ? 1 : 0;
 }
