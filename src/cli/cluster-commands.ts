@@ -137,7 +137,7 @@ create writes HOST and [IAM_ROLE] ARN back into dwh.cfg.`,
       }
     };
 
-  const progress = (flags: ClusterFlags) => {
+  const progress = (flags: ClusterFlags, out: CommandOutput) => {
     let lastWait = '';
     return (e: ClusterEvent) => {
       if (flags.quiet || flags.json) return;
@@ -147,8 +147,9 @@ create writes HOST and [IAM_ROLE] ARN back into dwh.cfg.`,
         if (key === lastWait && !flags.verbose) return;
         lastWait = key;
       }
-      const mark = e.status === 'done' ? '✓' : e.status === 'skipped' ? '·' : e.status === 'warning' ? '⚠' : '…';
-      io.stderr.write(`${mark} ${e.step.padEnd(9)} ${e.message}\n`);
+      const c = out.colors;
+      const mark = e.status === 'done' ? c.green('✓') : e.status === 'skipped' ? '·' : e.status === 'warning' ? c.yellow('⚠') : c.cyan('…');
+      out.line(`${mark} ${e.step.padEnd(9)} ${e.message}`);
     };
   };
 
@@ -169,7 +170,7 @@ create writes HOST and [IAM_ROLE] ARN back into dwh.cfg.`,
           skipIngress: flags.skipIngress,
           configFile,
           signal,
-          onProgress: progress(flags),
+          onProgress: progress(flags, out),
           ...deps.runOptions,
         });
         if (flags.json) out.succeed(result);
@@ -226,7 +227,7 @@ create writes HOST and [IAM_ROLE] ARN back into dwh.cfg.`,
           finalSnapshot: flags.finalSnapshot,
           keepRole: flags.keepRole,
           signal,
-          onProgress: progress(flags),
+          onProgress: progress(flags, out),
           ...deps.runOptions,
         });
         if (flags.json) out.succeed(result);

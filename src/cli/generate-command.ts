@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../errors.js';
-import { bytes, CommandOutput, num, secs, statusLine, type CliIO, type OutputFlags } from './output.js';
+import { bytes, CommandOutput, num, secs, type CliIO, type OutputFlags } from './output.js';
 
 interface GenerateFlags extends OutputFlags {
   out?: string;
@@ -46,7 +46,13 @@ export function addGenerateCommand(program: Command, io: CliIO, setExit: (code: 
           return n;
         };
         const { generate } = await import('../generate/generate.js');
-        const status = statusLine(io, !flags.quiet && !flags.json && io.stderr.isTTY === true);
+        // On a terminal, a live line: which part, how far (at most ten redraws a second).
+        let drawn = 0;
+        const show = (p: { phase: string; done: number; total: number }) => {
+          if (!out.live.live || (Date.now() - drawn < 100 && p.done < p.total)) return;
+          drawn = Date.now();
+          out.live.render(`${out.colors.cyan('…')} ${p.phase}: ${num(p.done)} of ${num(p.total)} (${Math.floor((100 * p.done) / Math.max(1, p.total))}%)`);
+        };
         const manifest = await generate({
           out: path.resolve(io.cwd, flags.out!),
           songs: count('songs', flags.songs),
@@ -58,9 +64,9 @@ export function addGenerateCommand(program: Command, io: CliIO, setExit: (code: 
           matchShare: count('match-share', flags.matchShare),
           songsPerFile: count('songs-per-file', flags.songsPerFile),
           overwrite: flags.overwrite,
-          onProgress: (p) => status.show(`${p.phase}: ${num(p.done)} of ${num(p.total)}`),
+          onProgress: show,
         });
-        status.clear();
+        out.close();
         if (flags.json) out.succeed(manifest);
         else if (!flags.quiet) {
           io.stdout.write(

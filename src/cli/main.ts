@@ -22,7 +22,8 @@ import type { Warehouse } from '../warehouses/warehouse.js';
 import { addClusterCommands, type ClusterCliDeps } from './cluster-commands.js';
 import { addConfigCommand } from './config-command.js';
 import { addGenerateCommand } from './generate-command.js';
-import { CommandOutput, commandName, countsTable, printDoctor, printDryRun, printReport, progressPrinter, type CliIO, type OutputFlags, type RejectSample } from './output.js';
+import { CommandOutput, commandName, countsTable, printDoctor, printDryRun, printReport, type CliIO, type OutputFlags, type RejectSample } from './output.js';
+import { progressPrinter } from './progress.js';
 
 type CommonFlags = ConfigFlags & OutputFlags & { dryRun?: boolean };
 
@@ -91,6 +92,7 @@ export async function main(argv: string[], io: CliIO, deps: { cluster?: ClusterC
       const flags = cmd.optsWithGlobals<CommonFlags>();
       lastFlags = flags;
       const out = new CommandOutput(io, flags, commandName(cmd));
+      running = out;
       try {
         const { config, issues, warnings } = loadConfig({ flags, env: io.env, cwd: io.cwd });
         for (const w of warnings) out.warn(w);
@@ -101,6 +103,9 @@ export async function main(argv: string[], io: CliIO, deps: { cluster?: ClusterC
         exitCode = out.fail(err);
         // Stopped by a signal: the shell's convention, 128 + its number.
         if (stoppedBy) exitCode = 128 + (stoppedBy === 'SIGINT' ? 2 : 15);
+      } finally {
+        out.close();
+        running = undefined;
       }
     };
 
@@ -110,11 +115,15 @@ export async function main(argv: string[], io: CliIO, deps: { cluster?: ClusterC
    * A second signal ends the process at once.
    */
   let stoppedBy: NodeJS.Signals | undefined;
+  /** The output of the command running now, for the signal's notice. */
+  let running: CommandOutput | undefined;
   const controller = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
     if (stoppedBy) process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
     stoppedBy = signal;
-    io.stderr.write(`\n${signal}: stopping; no table will be changed (again to quit at once)\n`);
+    const notice = `${signal}: stopping; no table will be changed (again to quit at once)`;
+    if (running) running.line(notice);
+    else io.stderr.write(`\n${notice}\n`);
     controller.abort(signal);
   };
   const stoppable = async (run: (signal: AbortSignal) => Promise<void>) => {

@@ -2,12 +2,14 @@ import type { Command } from 'commander';
 import { ConfigError, plural, SparkifyError, toSparkifyError, type ConfigIssue } from '../errors.js';
 import type { DoctorReport } from '../pipeline/doctor.js';
 import type { DryRun } from '../pipeline/dry-run.js';
-import type { EtlReport, PipelineEvent, StageInfo } from '../pipeline/report.js';
+import type { EtlReport } from '../pipeline/report.js';
+import { colorsFor, isLiveTerminal, liveLine, type Colors, type LiveLine } from './terminal.js';
 
 /** Where the CLI writes; injected so tests can capture it. */
 export interface CliIO {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
-  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  /** A terminal when `isTTY` (then `columns` is its width): colour and a live progress line. */
+  stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number; rows?: number };
   env: NodeJS.ProcessEnv;
   cwd: string;
 }
@@ -46,81 +48,12 @@ export function printable(text: string, lines = false): string {
   });
 }
 
-/** A line describing what a stage did. */
-export function stageLine(info: StageInfo): string {
-  const parts: string[] = [];
-  if (info.stage.startsWith('load')) {
-    parts.push(`${num(info.rows)} rows from ${num(info.files ?? 0)} files (${bytes(info.bytes ?? 0)})`);
-    if (info.rejected) parts.push(`${num(info.rejected)} rejected`);
-  } else if (info.stage === 'transform') {
-    parts.push(Object.entries(info.tables ?? {}).map(([t, n]) => `${t} ${num(n)}`).join(', '));
-  } else if (info.stage === 'create-tables') {
-    parts.push(`${Object.keys(info.tables ?? {}).length} tables`);
-  } else if (info.stage === 'publish') {
-    parts.push('every table replaced at once');
-  }
-  return `✓ ${info.stage.padEnd(20)} ${secs(info.seconds).padStart(8)}  ${parts.join(', ')}`;
-}
-
 export function countsTable(counts: Record<string, number>): string {
   const width = Math.max(...Object.keys(counts).map((k) => k.length));
   const nwidth = Math.max(...Object.values(counts).map((n) => num(n).length), 4);
   const lines = [`${'table'.padEnd(width)}  ${'rows'.padStart(nwidth)}`];
   for (const [t, n] of Object.entries(counts)) lines.push(`${t.padEnd(width)}  ${num(n).padStart(nwidth)}`);
   return lines.join('\n');
-}
-
-/**
- * A status line on stderr, rewritten in place at most five times a second
- * while `live` (a terminal); `clear` wipes it before a line that stays.
- */
-export function statusLine(io: CliIO, live: boolean): { show(text: string): void; clear(): void } {
-  let last = 0;
-  let dirty = false;
-  return {
-    show(text) {
-      const now = Date.now();
-      if (!live || now - last < 200) return;
-      last = now;
-      io.stderr.write(`\r\x1b[2K  ${text}`);
-      dirty = true;
-    },
-    clear() {
-      if (dirty) io.stderr.write('\r\x1b[2K');
-      dirty = false;
-    },
-  };
-}
-
-/**
- * Progress on stderr: one line per finished stage; on a terminal, a live
- * counter while a stage loads. Silent with --quiet or --json; warnings go to
- * the command's output (listed in the JSON envelope).
- */
-export function progressPrinter(out: CommandOutput): (e: PipelineEvent) => void {
-  const { io, flags } = out;
-  const status = statusLine(io, io.stderr.isTTY === true && !io.env.CI);
-  const clear = () => status.clear();
-  return (e) => {
-    if (e.type === 'warning') {
-      clear();
-      out.warn(e.message);
-    }
-    if (flags.quiet || flags.json) return;
-    if (e.type === 'stage-start' && flags.verbose) {
-      clear();
-      io.stderr.write(`… ${e.stage}\n`);
-    } else if (e.type === 'progress') {
-      status.show(`${e.stage}: ${num(e.records)} records, ${num(e.files)}/${num(e.totalFiles)} files, ${bytes(e.bytes)}`);
-    } else if (e.type === 'stage-end') {
-      clear();
-      io.stderr.write(`${stageLine(e.info)}\n`);
-    } else if (e.type === 'retry') {
-      clear();
-      const where = e.stage ? ` during ${e.stage}` : '';
-      io.stderr.write(`↻ ${printable(`${e.code}${where}: ${e.message}`)}\n  starting again in ${secs(e.delaySeconds)} (attempt ${e.attempt} of ${e.attempts}); no table was changed\n`);
-    }
-  };
 }
 
 /**
@@ -168,7 +101,7 @@ export function exitCodeOf(e: SparkifyError): number {
 export function printError(io: CliIO, flags: OutputFlags, err: unknown): number {
   const e = toSparkifyError(err);
   const stage = e.stage ? ` (during ${e.stage})` : '';
-  io.stderr.write(`error [${e.code}]${stage}: ${printable(e.message, true)}\n`);
+  io.stderr.write(`${colorsFor(io).red(`error [${e.code}]`)}${stage}: ${printable(e.message, true)}\n`);
   if (e.hint) io.stderr.write(`  hint: ${printable(e.hint, true)}\n`);
   if (flags.verbose) {
     if (e.cause) io.stderr.write(`\ncause: ${printable(e.cause instanceof Error ? (e.cause.stack ?? e.cause.message) : String(e.cause), true)}\n`);
@@ -239,12 +172,20 @@ export class CommandOutput {
   /** The warehouse, described without a password; set once known. */
   warehouse: string | undefined;
   dryRun = false;
+  /** Colours for stderr (none with NO_COLOR, or off a terminal). */
+  readonly colors: Colors;
+  /** The live line at the bottom of stderr: redrawn on a terminal, unless --quiet or --json. */
+  readonly live: LiveLine;
+  private readonly closers: (() => void)[] = [];
 
   constructor(
     readonly io: CliIO,
     readonly flags: OutputFlags,
     readonly command: string,
-  ) {}
+  ) {
+    this.colors = colorsFor(io);
+    this.live = liveLine(io, isLiveTerminal(io) && !flags.quiet && !flags.json);
+  }
 
   get json(): boolean {
     return this.flags.json === true;
@@ -253,16 +194,28 @@ export class CommandOutput {
   /** Something worth saying that does not stop the command: listed in JSON, a ⚠ line on stderr otherwise (not with --quiet). */
   warn(message: string): void {
     if (this.json) this.warnings.push(message);
-    else if (!this.flags.quiet) this.line(`⚠ ${printable(message)}`);
+    else if (!this.flags.quiet) this.line(`${this.colors.yellow('⚠')} ${printable(message)}`);
   }
 
-  /** A line on stderr for a person; never with --json. */
+  /** A line on stderr for a person, above the live line; never with --json. */
   line(text: string): void {
-    if (!this.json) this.io.stderr.write(`${text}\n`);
+    if (!this.json) this.live.persist(text);
+  }
+
+  /** `fn` runs when the command's output ends (its progress display stops). */
+  onClose(fn: () => void): void {
+    this.closers.push(fn);
+  }
+
+  /** Ends the live output: stops what registered with `onClose`, removes the live line. Idempotent. */
+  close(): void {
+    for (const fn of this.closers.splice(0)) fn();
+    this.live.clear();
   }
 
   /** With --json, the success envelope around `result`; nothing otherwise (the command prints its own text). */
   succeed(result: unknown): void {
+    this.close();
     if (this.json) this.write({ ok: true, result });
   }
 
@@ -272,6 +225,7 @@ export class CommandOutput {
    * the exit code.
    */
   fail(err: unknown, result?: unknown): number {
+    this.close();
     const e = toSparkifyError(err);
     if (!this.json) return printError(this.io, this.flags, e);
     this.write({ ok: false, ...(result === undefined ? {} : { result }), error: jsonError(e) });

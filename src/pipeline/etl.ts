@@ -128,7 +128,8 @@ async function loadStage(wh: Warehouse, listed: Listed, options: EtlOptions, war
   const { table, files } = listed;
   const name = `load ${table.name}` as StageName;
   return stage(name, options, async () => {
-    options.onEvent?.({ type: 'progress', stage: name, records: 0, bytes: 0, files: 0, totalFiles: files.length });
+    const totalBytes = files.reduce((n, f) => n + f.size, 0);
+    options.onEvent?.({ type: 'progress', stage: name, records: 0, bytes: 0, files: 0, totalFiles: files.length, totalBytes });
     const input: StagingInput = {
       into: { rows: nextName(table.name), rejects: nextName('etl_rejects') },
       source: listed.source,
@@ -136,7 +137,7 @@ async function loadStage(wh: Warehouse, listed: Listed, options: EtlOptions, war
       format: listed.format,
       maxRejects: options.maxRejects,
       signal: options.signal,
-      onProgress: (p) => options.onEvent?.({ type: 'progress', stage: name, ...p, totalFiles: files.length }),
+      onProgress: (p) => options.onEvent?.({ type: 'progress', stage: name, ...p, totalFiles: files.length, totalBytes }),
     };
     const result = await wh.loadStaging(table, input);
     const records = result.rows + result.rejected;
@@ -184,7 +185,11 @@ async function nothingLoaded(wh: Warehouse, listed: Listed, records: number): Pr
 
 async function transformStage(wh: Warehouse, options: EtlOptions): Promise<StageInfo> {
   return stage('transform', options, async () => {
-    for (const t of transforms(wh.dialect, { matchedOnly: options.matchedOnly, names: nextName })) await wh.execute(t.sql);
+    const steps = transforms(wh.dialect, { matchedOnly: options.matchedOnly, names: nextName });
+    for (const [done, t] of steps.entries()) {
+      options.onEvent?.({ type: 'step', stage: 'transform', step: t.table, done, total: steps.length });
+      await wh.execute(t.sql);
+    }
     const counts = await countTables(wh, STAR_TABLES.map((t) => ({ name: nextName(t.name) })));
     const tables = Object.fromEntries(STAR_TABLES.map((t) => [t.name, counts[nextName(t.name)] ?? 0]));
     return { rows: Object.values(tables).reduce((a, b) => a + b, 0), tables };

@@ -23,7 +23,14 @@ export interface StageInfo {
 
 export type PipelineEvent =
   | { type: 'stage-start'; stage: StageName }
-  | { type: 'progress'; stage: StageName; records: number; bytes: number; files: number; totalFiles: number }
+  /**
+   * A load's progress: records, bytes and files read so far, of `totalFiles` files
+   * (`totalBytes` bytes, as listed). Sent when a load starts (all zero) and as it goes;
+   * a warehouse that reads many files in one statement (DuckDB) sends it when the statement ends.
+   */
+  | { type: 'progress'; stage: StageName; records: number; bytes: number; files: number; totalFiles: number; totalBytes?: number }
+  /** A stage made of steps (transform: one statement per star table) starts step `step`, `done` of `total` being done. */
+  | { type: 'step'; stage: StageName; step: string; done: number; total: number }
   | { type: 'stage-end'; info: StageInfo }
   /** Something the user should look at; the run goes on. */
   | { type: 'warning'; stage: StageName; message: string }
