@@ -28,6 +28,7 @@ export type ErrorCode =
   | 'CLUSTER_FAILED'
   | 'ABORTED'
   | 'DEPENDENCY_MISSING'
+  | 'QUERY_REFUSED'
   /** A check of `sparkify doctor` failed (its report says which). */
   | 'CHECK_FAILED'
   /** The command line itself is wrong (an unknown option, options that exclude each other); exit code 2. */
