@@ -187,6 +187,68 @@ describe('sparkify CLI', () => {
   });
 });
 
+describe('flags', () => {
+  it('takes the global options before or after the command, alike', () => {
+    const db = path.join(cwd, 'sparkify.duckdb');
+    expect(sparkify(['run', '-q', '-w', db]).code).toBe(0);
+    const after = sparkify(['counts', '--json', '-w', db]);
+    for (const args of [['--json', 'counts', '-w', db], ['--json', '-w', db, 'counts'], ['-w', db, 'counts', '--json']]) {
+      const r = sparkify(args);
+      expect(r.code, args.join(' ')).toBe(0);
+      expect(r.stdout).toBe(after.stdout);
+    }
+    expect(sparkify(['-q', 'counts', '-w', db]).stderr).toBe('');
+    // -v is --verbose before the command too: each stage is also said as it starts.
+    const verbose = sparkify(['-v', 'run', '-w', db]);
+    expect(verbose.code).toBe(0);
+    expect(verbose.stderr).toContain('\n… load staging_songs\n');
+  });
+
+  it('refuses --quiet with --verbose, naming both, with exit code 2, on every command', () => {
+    for (const args of [['counts', '-q', '-v'], ['-q', 'run', '--verbose'], ['counts', '-qv'], ['generate', '-o', 'x', '-q', '-v'], ['cluster', 'status', '--quiet', '-v']]) {
+      const r = sparkify(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(/option '-q, --quiet' cannot be used with option '-v, --verbose'/);
+    }
+    expect(existsSync(path.join(cwd, 'x'))).toBe(false);
+  });
+
+  it('says what -v is when no command is given, shows the version with -V, and the help with nothing', () => {
+    const v = sparkify(['-v']);
+    expect(v.code).toBe(2);
+    expect(v.stderr).toContain('error: no command given: -v is --verbose, for a command (`sparkify run -v`); the version is -V or --version');
+    const version = sparkify(['-V']);
+    expect(version.code).toBe(0);
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    const bare = sparkify([]);
+    expect(bare.code).toBe(0);
+    expect(bare.stdout).toContain('Usage: sparkify [options] [command]');
+    expect(bare.stderr).toBe('');
+  });
+
+  it('refuses a global option that does not apply to the command', () => {
+    const r = sparkify(['generate', '-o', path.join(cwd, 'never'), '--warehouse', 'x.duckdb']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("error: option '--warehouse' does not apply to `sparkify generate`");
+    expect(sparkify(['cluster', 'delete', '--schema', 'x', '--yes']).stderr).toContain("error: option '--schema' does not apply to `sparkify cluster delete`");
+  });
+
+  it("gives every command a help of its own, with examples of that command", () => {
+    for (const command of ['run', 'create-tables', 'etl', 'counts', 'doctor', 'config', 'generate', 'cluster create', 'cluster status', 'cluster delete']) {
+      const r = sparkify([...command.split(' '), '--help']);
+      expect(r.code, command).toBe(0);
+      expect(r.stdout).toContain(`Usage: sparkify ${command} [options]`);
+      expect(r.stdout).toMatch(/--json .*\n.*-q, --quiet .*\n.*-v, --verbose/s);
+      const examples = r.stdout.split('\nExamples:\n')[1]?.split('\n').filter((l) => l.startsWith('  $ sparkify ')) ?? [];
+      expect(examples.length, command).toBeGreaterThan(0);
+      expect(examples.some((l) => l.includes(` ${command}`)), command).toBe(true);
+    }
+    const status = sparkify(['cluster', 'status', '--help']).stdout;
+    expect(status).not.toMatch(/\bcreate\b/);
+    expect(sparkify(['--help']).stdout).toContain('Global options (before or after the command):');
+  });
+});
+
 describe('--json: one envelope on stdout for every command, success and failure alike', () => {
   interface Envelope {
     ok: boolean;

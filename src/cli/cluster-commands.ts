@@ -5,6 +5,7 @@ import { credentialsWithFallback } from '../aws/credentials.js';
 import { awsKeysFromFile } from '../config/config.js';
 import { readConfigLayers, resolveRegion } from '../config/layers.js';
 import { ConfigError, SparkifyError } from '../errors.js';
+import { addOutputOptions, helpExamples } from './options.js';
 import { CommandOutput, commandName, secs, type CliIO, type OutputFlags } from './output.js';
 
 interface ClusterFlags extends OutputFlags {
@@ -86,14 +87,13 @@ then, as a last resort, [AWS] KEY and SECRET of dwh.cfg.
 create writes HOST and [IAM_ROLE] ARN back into dwh.cfg.`,
     );
 
-  const common = (cmd: Command) =>
-    cmd
-      .option('-c, --config <file>', 'dwh.cfg to read (and, for create, to update)')
-      .option('--region <region>', 'AWS region (default: the AWS chain, then [AWS] REGION)')
-      .option('--serverless', 'Redshift Serverless (namespace + workgroup) instead of a provisioned cluster')
-      .option('--json', 'machine-readable output on stdout')
-      .option('-q, --quiet', 'print nothing but errors')
-      .option('-v, --verbose', 'more detail, and the cause of errors');
+  const common = (cmd: Command, config = 'dwh.cfg to read (default: ./dwh.cfg)') =>
+    addOutputOptions(
+      cmd
+        .option('-c, --config <file>', config)
+        .option('--region <region>', 'AWS region (default: the AWS chain, then [AWS] REGION)')
+        .option('--serverless', 'Redshift Serverless (namespace + workgroup) instead of a provisioned cluster'),
+    );
 
   const run =
     (
@@ -153,8 +153,16 @@ create writes HOST and [IAM_ROLE] ARN back into dwh.cfg.`,
     };
   };
 
-  common(cluster.command('create'))
+  common(cluster.command('create'), 'dwh.cfg to read, and to update with [CLUSTER] HOST and [IAM_ROLE] ARN (default: ./dwh.cfg)')
     .description('create (or resume creating) the S3 read role, the cluster or workgroup, and network access from your address')
+    .addHelpText(
+      'after',
+      helpExamples([
+        'sparkify cluster create                          # then: sparkify run -w redshift',
+        'sparkify cluster create --serverless --region us-west-2',
+        'sparkify cluster create --skip-ingress           # for the Data API only: no inbound rule',
+      ]),
+    )
     .option('--my-ip <address>', 'your public IP address for the inbound rule (default: discovered via checkip.amazonaws.com)')
     .option('--open-to-world', 'allow connections from anywhere (0.0.0.0/0): only for throw-away demos')
     .option('--skip-ingress', 'add no inbound rule (e.g. when you only use the Redshift Data API)')
@@ -184,7 +192,14 @@ create writes HOST and [IAM_ROLE] ARN back into dwh.cfg.`,
     );
 
   common(cluster.command('status'))
-    .description('where the cluster (or workgroup) and its role stand')
+    .description('where the cluster (or workgroup), its IAM role and the inbound rules sparkify added stand; changes nothing')
+    .addHelpText(
+      'after',
+      helpExamples([
+        'sparkify cluster status',
+        'sparkify cluster status --json                   # result.phase: absent, creating, available, …',
+      ]),
+    )
     .action(
       run(async (flags, { settings, clients, out }) => {
         const { clusterStatus } = await import('../cluster/index.js');
@@ -206,6 +221,13 @@ create writes HOST and [IAM_ROLE] ARN back into dwh.cfg.`,
 
   common(cluster.command('delete'))
     .description('delete the cluster (or workgroup and namespace), the inbound rules and the role sparkify created')
+    .addHelpText(
+      'after',
+      helpExamples([
+        'sparkify cluster delete                          # asks for the name on a terminal',
+        'sparkify cluster delete --yes --final-snapshot   # no question (CI); keep a snapshot',
+      ]),
+    )
     .option('-y, --yes', 'do not ask for confirmation')
     .option('--final-snapshot [name]', 'keep a final snapshot (provisioned clusters)')
     .option('--keep-role', 'leave the IAM role in place')

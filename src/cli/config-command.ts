@@ -6,6 +6,7 @@ import { readConfigLayers, resolveRegion, type SettingTrace } from '../config/la
 import { SAMPLE_DIR } from '../config/paths.js';
 import { ConfigError, type ConfigIssue } from '../errors.js';
 import { describeTarget } from '../warehouses/open-warehouse.js';
+import { helpExamples } from './options.js';
 import { CommandOutput, printable, type CliIO, type OutputFlags } from './output.js';
 
 /**
@@ -89,7 +90,9 @@ export function describeConfig(options: LoadConfigOptions): ConfigDescription {
  * `error.issues`). Exit code 2 when the configuration is invalid.
  */
 export function addConfigCommand(cmd: Command, io: CliIO, setExitCode: (code: number) => void): void {
-  cmd.description('show the effective settings, where each came from, and the warehouse they resolve to').action((_options: unknown, command: Command) => {
+  cmd.description('show the effective settings, where each came from, and the warehouse they resolve to');
+  cmd.addHelpText('after', helpExamples(['sparkify config', 'sparkify config -c course/dwh.cfg --json   # exit code 2 when the configuration has a problem']));
+  cmd.action((_options: unknown, command: Command) => {
     const flags = command.optsWithGlobals<ConfigFlags & OutputFlags>();
     const d = describeConfig({ flags, env: io.env, cwd: io.cwd });
     if (d.issues.length > 0) setExitCode(2);

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../errors.js';
+import { addOutputOptions, helpExamples } from './options.js';
 import { bytes, CommandOutput, num, secs, type CliIO, type OutputFlags } from './output.js';
 
 interface GenerateFlags extends OutputFlags {
@@ -18,7 +19,7 @@ interface GenerateFlags extends OutputFlags {
 
 /** `sparkify generate`: synthetic data in the course's formats, at any scale. */
 export function addGenerateCommand(program: Command, io: CliIO, setExit: (code: number) => void): void {
-  program
+  const generate = program
     .command('generate')
     .description("write synthetic song files and event logs in exactly the course's formats and layouts, at any scale")
     .requiredOption('-o, --out <dir>', 'folder to write song_data/, log_data/ and generate.json into')
@@ -30,11 +31,15 @@ export function addGenerateCommand(program: Command, io: CliIO, setExit: (code: 
     .option('--seed <n>', 'seed: the same arguments write the same bytes (default 1)')
     .option('--match-share <share>', 'share of plays matching a song on title, artist and duration (default 0.3)')
     .option('--songs-per-file <n>', '1 writes one song per file, as the course does; more packs them (default 1)')
-    .option('--overwrite', 'replace what an earlier run wrote into --out')
-    .option('--json', 'machine-readable output on stdout')
-    .option('-q, --quiet', 'print nothing but errors')
-    .option('-v, --verbose', 'more detail, and the cause of errors')
-    .addHelpText('after', '\nExample:\n  $ sparkify generate --out bench/data/10m --events 10000000 --songs 1000000 --songs-per-file 1000\n  $ sparkify run --songs bench/data/10m/song_data --logs bench/data/10m/log_data')
+    .option('--overwrite', 'replace what an earlier run wrote into --out');
+  addOutputOptions(generate)
+    .addHelpText(
+      'after',
+      helpExamples([
+        'sparkify generate --out bench/data/10m --events 10000000 --songs 1000000 --songs-per-file 1000',
+        'sparkify run --songs bench/data/10m/song_data --logs bench/data/10m/log_data',
+      ]),
+    )
     .action(async (_options: unknown, cmd: Command) => {
       const flags = cmd.optsWithGlobals<GenerateFlags>();
       const out = new CommandOutput(io, flags, 'generate');

@@ -6,6 +6,7 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
+import { addGlobalOptions, addOutputOptions, helpExamples } from './options.js';
 import { credentialsWithFallback } from '../aws/credentials.js';
 import { loadConfig, type Config, type ConfigFlags } from '../config/config.js';
 import { definedOnly } from '../config/layers.js';
@@ -36,6 +37,10 @@ Other warehouses:
   $ sparkify run --warehouse redshift        # [CLUSTER] of dwh.cfg; sources from [S3]
   $ sparkify doctor --warehouse redshift     # check what sparkify relies on there; exit 1 if a check fails
 
+Global options go before or after the command (sparkify --json counts = sparkify counts --json);
+-v is --verbose everywhere, -V the version. With --json every command prints one JSON envelope
+{ ok, command, warehouse, result | error, warnings } on stdout, and nothing on stderr.
+
 Configuration, later layers winning: dwh.cfg (course layout: [CLUSTER], [IAM_ROLE], [S3], plus
 [WAREHOUSE] TARGET/SCHEMA/MAX_REJECTS/RETRIES), environment (SPARKIFY_WAREHOUSE, SPARKIFY_SONGS,
 SPARKIFY_LOGS, SPARKIFY_SCHEMA, PG*, DATABASE_URL, AWS_*), then flags.`;
@@ -56,10 +61,7 @@ function addCommonOptions(cmd: Command, { sources = true, writes = sources }: { 
   }
   if (writes) cmd.option('--dry-run', 'print every statement the command would send, in order, without connecting');
   if (writes) cmd.option('--retries <n>', 'start again this many times after a transient fault (connection reset, throttling), with backoff (default 2)');
-  return cmd
-    .option('--json', 'machine-readable output on stdout')
-    .option('-q, --quiet', 'print nothing but errors')
-    .option('-v, --verbose', 'more detail, and the cause of errors');
+  return addOutputOptions(cmd);
 }
 
 /**
@@ -85,6 +87,7 @@ export async function main(argv: string[], io: CliIO, deps: { cluster?: ClusterC
       // With --json a usage error is the envelope on stdout, and stderr stays empty.
       writeErr: (s) => void (jsonWanted || io.stderr.write(s)),
     });
+  addGlobalOptions(program);
 
   const action =
     (fn: (flags: CommonFlags, config: Config, out: CommandOutput) => Promise<void>) =>
@@ -139,6 +142,13 @@ export async function main(argv: string[], io: CliIO, deps: { cluster?: ClusterC
 
   addCommonOptions(program.command('run'), {})
     .description('the whole job: build every table from the sources (create-tables and etl in one step)')
+    .addHelpText('after', helpExamples([
+      'sparkify run                       # the bundled sample into ./sparkify.duckdb',
+      'sparkify run -w postgres://postgres@127.0.0.1:5432/postgres --schema sparkify',
+      'sparkify run -w redshift           # [CLUSTER] of dwh.cfg; songs and logs from [S3]',
+      'sparkify run --dry-run             # every statement it would send, without connecting',
+      'sparkify run --json                # one JSON envelope on stdout: result.counts, result.stages',
+    ]))
     .action(action(async (flags, config, out) => {
       if (flags.dryRun) return printDryRun(out, await dryRun(config.warehouse, 'run', etlOptions(config, undefined)));
       await stoppable((signal) =>
@@ -152,6 +162,10 @@ export async function main(argv: string[], io: CliIO, deps: { cluster?: ClusterC
 
   addCommonOptions(program.command('create-tables'), { sources: false, writes: true })
     .description('drop (if present) and create the staging tables, the star schema and etl_rejects')
+    .addHelpText('after', helpExamples([
+      'sparkify create-tables -w postgres://postgres@127.0.0.1:5432/postgres',
+      'sparkify create-tables --dry-run -w redshift',
+    ]))
     .action(action(async (flags, config, out) => {
       if (flags.dryRun) return printDryRun(out, await dryRun(config.warehouse, 'create-tables'));
       await stoppable((signal) =>
@@ -164,6 +178,10 @@ export async function main(argv: string[], io: CliIO, deps: { cluster?: ClusterC
 
   addCommonOptions(program.command('etl'))
     .description('load staging from the sources, then transform it into the star schema')
+    .addHelpText('after', helpExamples([
+      'sparkify etl --logs data/more_log_data            # into tables create-tables made',
+      'sparkify etl --max-rejects 0 -v                   # fail and change nothing on the first bad record',
+    ]))
     .action(action(async (flags, config, out) => {
       if (flags.dryRun) return printDryRun(out, await dryRun(config.warehouse, 'etl', etlOptions(config, undefined)));
       await stoppable((signal) =>
@@ -176,6 +194,10 @@ export async function main(argv: string[], io: CliIO, deps: { cluster?: ClusterC
 
   addCommonOptions(program.command('counts'), { sources: false })
     .description('row count of every table')
+    .addHelpText('after', helpExamples([
+      'sparkify counts',
+      'sparkify --json counts -w redshift   # global options go before or after the command',
+    ]))
     .action(action(async (_flags, config, out) => {
       await withWarehouse(
         out,
@@ -191,6 +213,10 @@ export async function main(argv: string[], io: CliIO, deps: { cluster?: ClusterC
 
   addCommonOptions(program.command('doctor'), { sources: true, writes: false })
     .description("check what sparkify relies on in the warehouse (tables, rollback, text, weeks, milliseconds; on Redshift, COPY's load errors, with --logs s3://…); exit 1 if a check fails")
+    .addHelpText('after', helpExamples([
+      'sparkify doctor',
+      'sparkify doctor -w redshift --logs s3://udacity-dend/log_data',
+    ]))
     .action(action(async (_flags, config, out) => {
       await stoppable((signal) =>
         withWarehouse(out, config, async (wh) => {
@@ -204,6 +230,30 @@ export async function main(argv: string[], io: CliIO, deps: { cluster?: ClusterC
 
   addClusterCommands(program, io, (code) => (exitCode = code), deps.cluster);
   addGenerateCommand(program, io, (code) => (exitCode = code));
+
+  // A global option given to a command it does not apply to is a usage error, not silently ignored.
+  program.hook('preAction', (_program, command) => {
+    if (command === program) return;
+    for (const option of program.options) {
+      const key = option.attributeName();
+      if (program.getOptionValueSource(key) !== 'cli' || command.options.some((o) => o.attributeName() === key)) continue;
+      command.error(`error: option '${option.long}' does not apply to \`sparkify ${commandName(command)}\``, { code: 'sparkify.optionNotApplicable', exitCode: 2 });
+    }
+  });
+
+  // `sparkify` alone shows the help; options without a command (`sparkify -v`) or an unknown command are usage errors.
+  program.allowExcessArguments().action((_options: unknown, cmd: Command) => {
+    const [first] = cmd.args;
+    const commands = program.commands.map((c) => c.name()).filter((n) => n !== 'help');
+    if (first !== undefined) cmd.error(`error: unknown command '${first}' (the commands: ${commands.join(', ')})`, { code: 'commander.unknownCommand', exitCode: 2 });
+    if (argv.length <= 2) {
+      io.stdout.write(program.helpInformation());
+      return;
+    }
+    const verbose = argv.slice(2).some((a) => a === '-v' || /^-[a-zA-Z]*v/.test(a));
+    const why = verbose ? ': -v is --verbose, for a command (`sparkify run -v`); the version is -V or --version' : '';
+    cmd.error(`error: no command given${why}`, { code: 'sparkify.noCommand', exitCode: 2 });
+  });
 
   try {
     await program.parseAsync(argv);
@@ -220,10 +270,6 @@ export async function main(argv: string[], io: CliIO, deps: { cluster?: ClusterC
       return 2;
     }
     return new CommandOutput(io, lastFlags, commandNameIn(program, argv.slice(2))).fail(err);
-  }
-  if (argv.length <= 2) {
-    io.stdout.write(program.helpInformation());
-    return 0;
   }
   return exitCode;
 }
@@ -287,6 +333,13 @@ async function version(): Promise<string> {
 // Run when executed as the `sparkify` binary (not when imported by tests).
 const invoked = process.argv[1] ? realpathSync(process.argv[1]) : '';
 if (invoked === fileURLToPath(import.meta.url)) {
+  // `sparkify counts --json | head -1`: a reader that stops early is not an error of ours.
+  const onWriteError = (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+    throw err;
+  };
+  process.stdout.on('error', onWriteError);
+  process.stderr.on('error', onWriteError);
   const code = await main(process.argv, { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() });
   process.exitCode = code;
 }
