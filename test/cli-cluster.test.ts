@@ -13,7 +13,11 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { quietAwsSdk } from '../src/aws/quiet.js';
 import { main } from '../src/cli/main.js';
 import type { ClusterClients } from '../src/cluster/index.js';
-import { FakeAws, MY_IP, PASSWORD, install, mockedClusterClients, mocks } from './helpers/fake-aws.js';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { DescribeClustersCommand, RedshiftClient } from '@aws-sdk/client-redshift';
+import { RedshiftServerlessClient } from '@aws-sdk/client-redshift-serverless';
+import { FakeAws, MY_IP, PASSWORD, awsErr, install, mockedClusterClients, mocks } from './helpers/fake-aws.js';
 
 quietAwsSdk();
 const clients: ClusterClients = mockedClusterClients();
@@ -36,7 +40,7 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function sparkify(args: string[]) {
+async function sparkify(args: string[], over: ClusterClients = clients) {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   let out = '';
@@ -46,7 +50,7 @@ async function sparkify(args: string[]) {
   let t = Date.UTC(2026, 0, 1);
   const code = await main(['node', 'sparkify', ...args], { stdout, stderr, env: {}, cwd: dir }, {
     cluster: {
-      clients: () => clients,
+      clients: () => over,
       discoverIp: async () => MY_IP,
       runOptions: { now: () => t, sleep: async (ms) => void (t += ms) },
     },
@@ -136,6 +140,53 @@ describe('sparkify cluster (SDK-level mocks of AWS)', () => {
     const bad = await sparkify(['cluster', 'status', '--json']);
     expect(bad.code).toBe(2);
     expect(parse(bad, 'cluster status').error).toMatchObject({ code: 'CONFIG_INVALID', issues: expect.arrayContaining([expect.objectContaining({ message: expect.stringContaining('abc') })]) });
+  });
+
+  /*
+   * The next three run against the SDK-level mocks of test/helpers/fake-aws.ts (aws-sdk-client-mock),
+   * not AWS: real SDK clients whose `send` the mocks answer. Credentials are what the clients resolve
+   * themselves (config.credentials), which the mocks leave alone.
+   */
+  it('status without AWS credentials: one message naming them, the same on every run, before any call', async () => {
+    const nothing = () => Promise.reject(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }));
+    const config = { region: 'us-west-2', credentials: nothing };
+    const bare: ClusterClients = { iam: new IAMClient(config), redshift: new RedshiftClient(config), redshiftServerless: new RedshiftServerlessClient(config), ec2: new EC2Client(config) };
+    // Were the lookups made, each would fail on its own, differently.
+    for (const op of ['DescribeClusters', 'GetRole', 'DescribeSecurityGroupRules']) fake.failOnce(op, awsErr('UnrecognizedClient', `${op}: The security token included in the request is invalid`, 403));
+    const runs = await Promise.all([1, 2, 3, 4, 5].map(() => sparkify(['cluster', 'status'], bare)));
+    for (const r of runs) {
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(runs[0]!.stderr);
+    }
+    expect(runs[0]!.stderr.split('\n').find((l) => l.startsWith('error'))).toBe(
+      'error [AWS_FAILED]: Could not read where cluster sparkify-dwh stands: no AWS credentials were found (not in AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, ' +
+        'AWS_PROFILE, ~/.aws/credentials or ~/.aws/config, SSO, nor an instance role; nor [AWS] KEY/SECRET in dwh.cfg)',
+    );
+    expect(runs[0]!.stderr).toMatch(/hint: Configure credentials: `aws configure`/);
+    expect(fake.calls).toEqual([]);
+  });
+
+  it('status without network: the first lookup in a fixed order is reported, with a hint that fits status', async () => {
+    const offline = (host: string) => Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
+    // The cluster's lookup fails last in time, and is still the one reported.
+    mocks.redshift.on(DescribeClustersCommand).callsFake(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      throw offline('redshift.us-west-2.amazonaws.com');
+    });
+    fake.failOnce('GetRole', offline('iam.amazonaws.com'));
+    fake.failOnce('DescribeSecurityGroupRules', offline('ec2.us-west-2.amazonaws.com'));
+    const r = await sparkify(['cluster', 'status']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('error [AWS_FAILED]: Could not look up Redshift cluster sparkify-dwh: AWS did not answer (ENOTFOUND: getaddrinfo ENOTFOUND redshift.us-west-2.amazonaws.com)');
+    expect(r.stderr).toContain('hint: Check the network connection (and a proxy, if you use one), then try again in a minute.');
+    expect(r.stderr).not.toMatch(/resumes/);
+  });
+
+  it('create cut off by the network says that re-running it resumes where it stopped', async () => {
+    fake.failOnce('CreateCluster', Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }));
+    const r = await sparkify(['cluster', 'create']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('hint: Try again in a minute; the command resumes where it stopped.');
   });
 
   it('lists configuration problems with exit code 2 before calling AWS', async () => {

@@ -89,7 +89,7 @@ export async function ensureRole(ctx: ClusterContext): Promise<{ arn: string; cr
       ctx.emit({ step: 'role', status: 'done', message: `created IAM role ${name}` });
     } catch (err) {
       // Another run created it between our GetRole and CreateRole.
-      if (!isAwsError(err, 'EntityAlreadyExists')) throw classifyAwsError(err, { permission: 'iam:CreateRole', doing: `create IAM role ${name}`, alsoNeeds: 'iam:TagRole' });
+      if (!isAwsError(err, 'EntityAlreadyExists')) throw classifyAwsError(err, { permission: 'iam:CreateRole', doing: `create IAM role ${name}`, alsoNeeds: 'iam:TagRole', resumable: true });
       role = await getRole(ctx, name);
     }
   }
@@ -101,7 +101,7 @@ export async function ensureRole(ctx: ClusterContext): Promise<{ arn: string; cr
   if (attached.some((p) => p.PolicyArn === policyArn)) {
     ctx.emit({ step: 'role', status: 'skipped', message: `${S3_READ_ONLY_POLICY} is already attached to ${name}` });
   } else {
-    await awsCall({ permission: 'iam:AttachRolePolicy', doing: `attach ${S3_READ_ONLY_POLICY} to IAM role ${name}` }, () =>
+    await awsCall({ permission: 'iam:AttachRolePolicy', doing: `attach ${S3_READ_ONLY_POLICY} to IAM role ${name}`, resumable: true }, () =>
       ctx.clients.iam.send(new AttachRolePolicyCommand({ RoleName: name, PolicyArn: policyArn })),
     );
     ctx.emit({ step: 'role', status: 'done', message: `attached ${S3_READ_ONLY_POLICY} to ${name}` });
@@ -127,7 +127,7 @@ export async function deleteRole(ctx: ClusterContext): Promise<'deleted' | 'abse
     try {
       await ctx.clients.iam.send(new DetachRolePolicyCommand({ RoleName: name, PolicyArn: policyArn }));
     } catch (err) {
-      if (!isAwsError(err, 'NoSuchEntity')) throw classifyAwsError(err, { permission: 'iam:DetachRolePolicy', doing: `detach ${S3_READ_ONLY_POLICY} from IAM role ${name}` });
+      if (!isAwsError(err, 'NoSuchEntity')) throw classifyAwsError(err, { permission: 'iam:DetachRolePolicy', doing: `detach ${S3_READ_ONLY_POLICY} from IAM role ${name}`, resumable: true });
     }
   }
   try {
@@ -140,7 +140,7 @@ export async function deleteRole(ctx: ClusterContext): Promise<'deleted' | 'abse
         cause: err,
       });
     }
-    throw classifyAwsError(err, { permission: 'iam:DeleteRole', doing: `delete IAM role ${name}` });
+    throw classifyAwsError(err, { permission: 'iam:DeleteRole', doing: `delete IAM role ${name}`, resumable: true });
   }
   ctx.emit({ step: 'role', status: 'done', message: `deleted IAM role ${name}` });
   return 'deleted';

@@ -80,7 +80,7 @@ export async function authorizeIngress(ctx: ClusterContext, groupIds: string[], 
       ctx.emit({ step: 'network', status: 'done', message: `allowed TCP ${port} from ${cidr} in security group ${groupId}` });
     } catch (err) {
       if (!isAwsError(err, 'InvalidPermission.Duplicate')) {
-        throw classifyAwsError(err, { permission: 'ec2:AuthorizeSecurityGroupIngress', doing: `allow TCP ${port} from ${cidr} in security group ${groupId}`, alsoNeeds: 'ec2:CreateTags' });
+        throw classifyAwsError(err, { permission: 'ec2:AuthorizeSecurityGroupIngress', doing: `allow TCP ${port} from ${cidr} in security group ${groupId}`, alsoNeeds: 'ec2:CreateTags', resumable: true });
       }
       ctx.emit({ step: 'network', status: 'skipped', message: `TCP ${port} from ${cidr} is already allowed in security group ${groupId}` });
     }
@@ -121,7 +121,7 @@ export async function revokeTaggedIngress(ctx: ClusterContext, tag: string): Pro
       ctx.emit({ step: 'network', status: 'done', message: `revoked ${ids.length} inbound rule${ids.length === 1 ? '' : 's'} from security group ${groupId}` });
     } catch (err) {
       if (!isAwsError(err, 'InvalidPermission.NotFound', 'InvalidSecurityGroupRuleId.NotFound', 'InvalidGroup.NotFound')) {
-        throw classifyAwsError(err, { permission: 'ec2:RevokeSecurityGroupIngress', doing: `revoke the inbound rules sparkify added to security group ${groupId}` });
+        throw classifyAwsError(err, { permission: 'ec2:RevokeSecurityGroupIngress', doing: `revoke the inbound rules sparkify added to security group ${groupId}`, resumable: true });
       }
     }
   }

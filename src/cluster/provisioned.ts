@@ -69,21 +69,21 @@ export function provisionedDeployment(ctx: ClusterContext, settings: Provisioned
       } catch (err) {
         // A concurrent run got there first: the caller waits for it like any other.
         if (isAwsError(err, 'ClusterAlreadyExists')) return;
-        throw classifyAwsError(err, { permission: 'redshift:CreateCluster', doing: `create ${label}`, alsoNeeds: `iam:PassRole on ${roleArn}`, code: 'CLUSTER_FAILED' });
+        throw classifyAwsError(err, { permission: 'redshift:CreateCluster', doing: `create ${label}`, alsoNeeds: `iam:PassRole on ${roleArn}`, code: 'CLUSTER_FAILED', resumable: true });
       }
       ctx.emit({ step: 'cluster', status: 'done', message: `asked AWS to create ${label}` });
     },
 
     async resume() {
       ctx.emit({ step: 'cluster', status: 'start', message: `${label} is paused; resuming it` });
-      await awsCall({ permission: 'redshift:ResumeCluster', doing: `resume ${label}`, code: 'CLUSTER_FAILED' }, () =>
+      await awsCall({ permission: 'redshift:ResumeCluster', doing: `resume ${label}`, code: 'CLUSTER_FAILED', resumable: true }, () =>
         redshift.send(new ResumeClusterCommand({ ClusterIdentifier: id })),
       );
     },
 
     async attachRole(_state, roleArn) {
       ctx.emit({ step: 'role', status: 'start', message: `letting ${label} assume ${roleArn}` });
-      await awsCall({ permission: 'redshift:ModifyClusterIamRoles', doing: `add IAM role ${roleArn} to ${label}`, alsoNeeds: `iam:PassRole on ${roleArn}`, code: 'CLUSTER_FAILED' }, () =>
+      await awsCall({ permission: 'redshift:ModifyClusterIamRoles', doing: `add IAM role ${roleArn} to ${label}`, alsoNeeds: `iam:PassRole on ${roleArn}`, code: 'CLUSTER_FAILED', resumable: true }, () =>
         redshift.send(new ModifyClusterIamRolesCommand({ ClusterIdentifier: id, AddIamRoles: [roleArn] })),
       );
     },
@@ -106,7 +106,7 @@ export function provisionedDeployment(ctx: ClusterContext, settings: Provisioned
             }),
           );
         } catch (err) {
-          if (!isAwsError(err, 'ClusterNotFound')) throw classifyAwsError(err, { permission: 'redshift:DeleteCluster', doing: `delete ${label}`, code: 'CLUSTER_FAILED' });
+          if (!isAwsError(err, 'ClusterNotFound')) throw classifyAwsError(err, { permission: 'redshift:DeleteCluster', doing: `delete ${label}`, code: 'CLUSTER_FAILED', resumable: true });
         }
       }
       await waitGone(ctx, 'cluster', label, describe);

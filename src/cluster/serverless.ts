@@ -23,7 +23,14 @@ export function serverlessDeployment(ctx: ClusterContext, settings: ServerlessSe
   const label = `Redshift Serverless workgroup ${wg}`;
   const nsLabel = `Redshift Serverless namespace ${ns}`;
   const client = ctx.clients.redshiftServerless;
-  const action = (permission: string, doing: string, alsoNeeds?: string): AwsAction => ({ permission: `redshift-serverless:${permission}`, doing, alsoNeeds, code: 'CLUSTER_FAILED' });
+  // Creating, changing or deleting is resumable (re-running the command goes on from there); looking up is not.
+  const action = (permission: string, doing: string, alsoNeeds?: string): AwsAction => ({
+    permission: `redshift-serverless:${permission}`,
+    doing,
+    alsoNeeds,
+    code: 'CLUSTER_FAILED',
+    resumable: !permission.startsWith('Get'),
+  });
 
   const getNamespace = async (): Promise<Namespace | undefined> => {
     try {

@@ -1,4 +1,5 @@
 import type { ClusterClients } from './clients.js';
+import { resolveAwsAccess } from './cluster-errors.js';
 import type { Endpoint, Phase } from './deployment.js';
 import { describeRole, type RoleStatus } from './iam-role.js';
 import { listTaggedIngress } from './ingress.js';
@@ -41,7 +42,9 @@ export interface ClusterStatus {
 export async function clusterStatus(options: ClusterStatusOptions): Promise<ClusterStatus> {
   const ctx = makeContext(options.clients, options.settings, {});
   const dep = openDeployment(ctx);
-  const [state, role, rules] = await Promise.all([dep.describe(), describeRole(ctx), listTaggedIngress(ctx, dep.ingressTag)]);
+  // Credentials and region first, once: the three lookups below run in parallel.
+  await resolveAwsAccess(options.clients, `read where ${options.settings.kind === 'serverless' ? 'workgroup' : 'cluster'} ${dep.name} stands`);
+  const [state, role, rules] = await allInOrder([dep.describe(), describeRole(ctx), listTaggedIngress(ctx, dep.ingressTag)]);
   return {
     kind: options.settings.kind,
     name: dep.name,
@@ -55,4 +58,14 @@ export async function clusterStatus(options: ClusterStatusOptions): Promise<Clus
     role: { ...role, attached: !!role.arn && state.roleArns.includes(role.arn) },
     ingress: rules.map((r) => ({ securityGroupId: r.GroupId ?? '', cidr: r.CidrIpv4 ?? r.CidrIpv6 ?? '', port: r.FromPort })),
   };
+}
+
+/**
+ * Like Promise.all, but when several fail, the error of the first in `values`'
+ * order, whichever failed first in time: the same problem reads the same on every run.
+ */
+async function allInOrder<T extends readonly unknown[] | []>(values: T): Promise<{ -readonly [P in keyof T]: Awaited<T[P]> }> {
+  const settled = await Promise.allSettled(values);
+  for (const r of settled) if (r.status === 'rejected') throw r.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as { -readonly [P in keyof T]: Awaited<T[P]> };
 }
