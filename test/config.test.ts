@@ -152,6 +152,24 @@ describe('config', () => {
     expect(issues.find((i) => i.where.endsWith('DB_PORT'))!.message).toBe('"99999" is not a port number (1-65535)');
   });
 
+  it('says that no config file was found, and where it looked, when Redshift or PostgreSQL needs [CLUSTER] HOST', () => {
+    const empty = mkdtempSync(path.join(dir, 'no-cfg-'));
+    for (const warehouse of ['redshift', 'postgres']) {
+      const { issues } = loadConfig({ flags: { warehouse }, env: {}, cwd: empty });
+      expect(issues).toHaveLength(1);
+      expect(issues[0]!.where).toBe('dwh.cfg [CLUSTER] HOST');
+      expect(issues[0]!.message).toMatch(new RegExp(`^is not set: no config file was found \\(looked for ${path.join(empty, 'dwh.cfg').replace(/[\\/.]/g, '\\$&')}\\); `));
+      expect(issues[0]!.message).toContain('--config <file>');
+    }
+    // A file named but missing is said once, where it was named; HOST only points there.
+    const named = loadConfig({ flags: { warehouse: 'redshift', config: 'gone.cfg' }, env: {}, cwd: empty }).issues;
+    expect(named.map((i) => i.where)).toEqual(['--config', 'gone.cfg [CLUSTER] HOST']);
+    expect(named[1]!.message).toBe('is not set: the file named by --config does not exist; or set PGHOST to the cluster endpoint');
+    // With a dwh.cfg that leaves HOST empty, the message is about the key.
+    const file = cfg('empty-host.cfg', '[CLUSTER]\nHOST=\n');
+    expect(loadConfig({ flags: { warehouse: 'redshift', config: file }, env: {}, cwd: dir }).issues[0]!.message).toMatch(/^is empty: set it to the cluster endpoint/);
+  });
+
   it('says when an explicit config file is missing, and refuses unknown warehouse URLs without echoing passwords', () => {
     expect(loadConfig({ flags: { config: 'nope.cfg' }, env: {}, cwd: dir }).issues).toEqual([
       { where: '--config', message: `file ${path.join(dir, 'nope.cfg')} does not exist` },

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { ConfigIssue } from '../errors.js';
 import type { PostgresConnection } from '../warehouses/postgres/postgres-target.js';
 import { wholeNumber, type ConfigLayers, type Sourced } from './layers.js';
@@ -51,11 +52,17 @@ export function connectionFromParts(layers: ConfigLayers, issues: ConfigIssue[],
   const sslmode = pick(fromEnv('PGSSLMODE'), fromFile('CLUSTER', 'SSLMODE'));
   let ok = true;
   if (!host) {
+    // No dwh.cfg at all says so, and where it was looked for (a missing --config / SPARKIFY_CONFIG file is an issue of its own).
+    const named = layers.issues.find((i) => i.where === '--config' || i.where === 'SPARKIFY_CONFIG');
+    const missing = named ? `the file named by ${named.where} does not exist` : `no config file was found (looked for ${path.resolve(layers.cwd, layers.fileName)})`;
+    const elsewhere = named ? '' : 'run where your dwh.cfg is, name it with --config <file> (or SPARKIFY_CONFIG), ';
     issues.push({
       where: `${layers.fileName} [CLUSTER] HOST`,
-      message: redshift
-        ? 'is empty: set it to the cluster endpoint (`sparkify cluster create` writes it), or set PGHOST'
-        : 'is empty: set it (or PGHOST, or DATABASE_URL, or pass --warehouse postgres://user@host:5432/db)',
+      message: !layers.file
+        ? `is not set: ${missing}; ${elsewhere}${redshift ? 'or set PGHOST to the cluster endpoint' : 'or set PGHOST or DATABASE_URL, or pass --warehouse postgres://user@host:5432/db'}`
+        : redshift
+          ? 'is empty: set it to the cluster endpoint (`sparkify cluster create` writes it), or set PGHOST'
+          : 'is empty: set it (or PGHOST, or DATABASE_URL, or pass --warehouse postgres://user@host:5432/db)',
     });
     ok = false;
   }
