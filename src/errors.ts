@@ -101,7 +101,17 @@ export class ConfigError extends SparkifyError {
  *   plural(3, 'entry', 'entries'); // '3 entries'
  */
 export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+  return `${num(n)} ${n === 1 ? one : many}`;
+}
+
+/**
+ * A count for a person: thousands separated (`2,400`), as in every message. Never for JSON fields.
+ *
+ * @example
+ *   num(1234567); // '1,234,567'
+ */
+export function num(n: number): string {
+  return n.toLocaleString('en-US');
 }
 
 export function isSparkifyError(err: unknown): err is SparkifyError {

@@ -83,7 +83,7 @@ describe('sparkify cluster (SDK-level mocks of AWS)', () => {
     expect(JSON.parse(status.stdout)).toMatchObject({ ok: true, command: 'cluster status', result: { kind: 'provisioned', name: 'sparkify-dwh', phase: 'available' } });
     const del = await sparkify(['cluster', 'delete', '--yes']);
     expect(del.code).toBe(0);
-    expect(del.stdout).toMatch(/sparkify-dwh deleted; 1 inbound rule\(s\) revoked; role deleted/);
+    expect(del.stdout).toMatch(/sparkify-dwh deleted; 1 inbound rule revoked; role deleted/);
     expect(fake.clusters.size).toBe(0);
   });
 

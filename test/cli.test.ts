@@ -105,7 +105,7 @@ describe('sparkify CLI', () => {
   it('fails with exit code 1, the code and a hint when the reject limit is passed', () => {
     const r = sparkify(['etl', '--logs', path.join(FIXTURES, 'bad-logs'), '--max-rejects', '0']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/error \[REJECT_LIMIT_EXCEEDED\] \(during load staging_events\)/);
+    expect(r.stderr).toMatch(/error \[REJECT_LIMIT_EXCEEDED\] \(during load staging_events\): 2 records of staging_events were rejected, more than the limit of 0;/);
     expect(r.stderr).toMatch(/hint: .*--max-rejects/);
     expect(r.stderr).not.toMatch(/at .*\.js:\d+/); // no stack trace without --verbose
   });

@@ -679,7 +679,7 @@ describe('redshift data api: a batch, and the size limits (SDK-level mocks)', ()
     expect(Buffer.byteLength(big, 'utf8')).toBe(120_009);
     fakeDataApi();
     const session = new DataApiSession(CLUSTER, { client: new RedshiftDataClient({}), ...fakeClock() });
-    const message = `A statement of 120009 bytes cannot be sent to Redshift cluster dwhcluster over the Data API, which takes at most 100000 bytes of SQL per statement: SELECT '${'é'.repeat(72)}…`;
+    const message = `A statement of 120,009 bytes cannot be sent to Redshift cluster dwhcluster over the Data API, which takes at most 100,000 bytes of SQL per statement: SELECT '${'é'.repeat(72)}…`;
 
     const alone = (await session.run(big).catch((e: unknown) => e)) as SparkifyError;
     expect(alone).toBeInstanceOf(SparkifyError);

@@ -456,7 +456,7 @@ describe('redshift: the staging load, statement by statement (fake session)', ()
     const err = await loadStagingRedshift(db, stagingEvents, { into: INTO_EVENTS, source, files, format: 'ndjson' }, { copy: {}, loadErrors: 'sys' }).catch((e: SparkifyError) => e);
     expect(err).toMatchObject({ code: 'LOAD_FAILED' });
     expect((err as SparkifyError).message).toBe(
-      'The COPY into staging_events from s3://udacity-dend/log_data/ cannot be accounted for: Redshift says it skipped 5 records, and its error view holds 1 (1 error rows). A record it skipped could be lost, so no table was changed.',
+      'The COPY into staging_events from s3://udacity-dend/log_data/ cannot be accounted for: Redshift says it skipped 5 records, and its error view holds 1 (1 error row). A record it skipped could be lost, so no table was changed.',
     );
   });
 

@@ -4,7 +4,7 @@ import type { ClusterClients, ClusterEvent, ClusterRunOptions, ClusterSettings }
 import { credentialsWithFallback } from '../aws/credentials.js';
 import { awsKeysFromFile } from '../config/config.js';
 import { readConfigLayers, resolveRegion } from '../config/layers.js';
-import { ConfigError, SparkifyError } from '../errors.js';
+import { ConfigError, plural, SparkifyError } from '../errors.js';
 import { addOutputOptions, helpExamples } from './options.js';
 import { CommandOutput, commandName, secs, type CliIO, type OutputFlags } from './output.js';
 
@@ -256,7 +256,7 @@ create writes HOST and [IAM_ROLE] ARN back into dwh.cfg.`,
         else if (!flags.quiet) {
           io.stdout.write(
             `\n${result.deployment === 'absent' ? `${name} was already gone` : `${name} deleted`}${result.finalSnapshot ? ` (final snapshot ${result.finalSnapshot})` : ''}; ` +
-              `${result.ingressRevoked} inbound rule(s) revoked; role ${result.role}. Done in ${secs(result.seconds)}.\n`,
+              `${plural(result.ingressRevoked, 'inbound rule')} revoked; role ${result.role}. Done in ${secs(result.seconds)}.\n`,
           );
         }
       }),

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { ConfigError } from '../errors.js';
+import { ConfigError, plural } from '../errors.js';
 import { addOutputOptions, helpExamples } from './options.js';
 import { bytes, CommandOutput, num, secs, type CliIO, type OutputFlags } from './output.js';
 
@@ -75,9 +75,10 @@ export function addGenerateCommand(program: Command, io: CliIO, setExit: (code: 
         if (flags.json) out.succeed(manifest);
         else if (!flags.quiet) {
           io.stdout.write(
-            `Wrote ${num(manifest.songs)} songs in ${num(manifest.songFiles)} files and ${num(manifest.events)} events in ${num(manifest.logFiles)} daily files ` +
+            `Wrote ${plural(manifest.songs, 'song')} in ${plural(manifest.songFiles, 'file')} and ${plural(manifest.events, 'event')} in ${plural(manifest.logFiles, 'daily file')} ` +
               `(${bytes(manifest.bytes)}) to ${path.resolve(io.cwd, flags.out!)} in ${secs(manifest.seconds)}.\n` +
-              `${num(manifest.nextSongEvents)} plays, ${num(manifest.matchedPlays)} of them match a song; ${num(manifest.users)} users; ${num(manifest.loggedOutEvents)} logged-out events.\n`,
+              `${plural(manifest.nextSongEvents, 'play')}, ${num(manifest.matchedPlays)} of them ${manifest.matchedPlays === 1 ? 'matches' : 'match'} a song; ` +
+              `${plural(manifest.users, 'user')}; ${plural(manifest.loggedOutEvents, 'logged-out event')}.\n`,
           );
         }
       } catch (err) {

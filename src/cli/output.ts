@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ConfigError, plural, SparkifyError, toSparkifyError, type ConfigIssue } from '../errors.js';
+import { ConfigError, num, plural, SparkifyError, toSparkifyError, type ConfigIssue } from '../errors.js';
 import type { DoctorReport } from '../pipeline/doctor.js';
 import type { DryRun } from '../pipeline/dry-run.js';
 import type { EtlReport } from '../pipeline/report.js';
@@ -20,8 +20,7 @@ export interface OutputFlags {
   verbose?: boolean;
 }
 
-const nf = new Intl.NumberFormat('en-US');
-export const num = (n: number): string => nf.format(n);
+export { num };
 
 export function bytes(n: number): string {
   if (n < 1024) return `${n} B`;

@@ -1,4 +1,4 @@
-import type { ConfigIssue } from '../errors.js';
+import { plural, type ConfigIssue } from '../errors.js';
 
 /**
  * What to create: a provisioned cluster or a Serverless namespace + workgroup,
@@ -173,7 +173,7 @@ export function clusterSettingsFromConfig(input: ClusterSettingsInput): ClusterS
 
 /** Which of Redshift's admin-password rules `p` breaks, without repeating it. */
 export function passwordProblem(p: string): string | undefined {
-  if (p.length < 8 || p.length > 64) return `it has ${p.length} characters; it needs 8 to 64`;
+  if (p.length < 8 || p.length > 64) return `it has ${plural(p.length, 'character')}; it needs 8 to 64`;
   if (!/[A-Z]/.test(p)) return 'it needs an uppercase letter';
   if (!/[a-z]/.test(p)) return 'it needs a lowercase letter';
   if (!/[0-9]/.test(p)) return 'it needs a digit';

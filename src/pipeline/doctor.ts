@@ -1,4 +1,4 @@
-import { ConfigError, firstLine, SparkifyError, toSparkifyError } from '../errors.js';
+import { ConfigError, firstLine, num, plural, SparkifyError, toSparkifyError } from '../errors.js';
 import { createTableSql, dropTableSql } from '../schema/ddl.js';
 import { etlRejects, stagingEvents } from '../schema/tables.js';
 import { openSource } from '../sources/open-source.js';
@@ -200,7 +200,7 @@ async function failedTransaction(wh: Warehouse): Promise<Outcome> {
     if (e.sql !== undefined && e.sql.trim() === insert) return fail(`the INSERT before the statement meant to fail failed: ${describeError(e)}`);
     const [row] = await wh.query<{ n: SqlValue }>(`SELECT COUNT(*) AS n FROM ${DOCTOR_TABLE}`);
     const n = Number(row?.n);
-    if (n !== 0) return fail(`${n} row${n === 1 ? '' : 's'} of the failed transaction stayed: it was not rolled back`);
+    if (n !== 0) return fail(`${plural(n, 'row')} of the failed transaction stayed: it was not rolled back`);
     return pass(`its INSERT was rolled back when the next statement failed (${firstLine(e.message).slice(0, 100)})`);
   });
 }
@@ -301,9 +301,9 @@ async function copyLoadErrors(wh: Warehouse, logs: string, sourceOptions: Source
       const [rejects] = await wh.query<{ n: SqlValue }>(`SELECT COUNT(*) AS n FROM ${DOCTOR_REJECTS}`);
       const held = { rows: Number(rows?.n), rejects: Number(rejects?.n) };
       if (held.rows !== result.rows || held.rejects !== result.rejected) {
-        return fail(`the load reported ${result.rows} rows and ${result.rejected} rejects from ${file.uri}, and the tables hold ${held.rows} and ${held.rejects}`);
+        return fail(`the load reported ${plural(result.rows, 'row')} and ${plural(result.rejected, 'reject')} from ${file.uri}, and the tables hold ${num(held.rows)} and ${num(held.rejects)}`);
       }
-      return pass(`${result.rows} rows, ${result.rejected} rejects from ${file.uri}; SYS_LOAD_HISTORY's query_id vs pg_last_copy_id(): ${ids}`);
+      return pass(`${plural(result.rows, 'row')}, ${plural(result.rejected, 'reject')} from ${file.uri}; SYS_LOAD_HISTORY's query_id vs pg_last_copy_id(): ${ids}`);
     });
   } finally {
     await Promise.all(opened.map((s) => s.close().catch(() => undefined)));

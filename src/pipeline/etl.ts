@@ -1,4 +1,4 @@
-import { ConfigError, SparkifyError } from '../errors.js';
+import { ConfigError, num, plural, SparkifyError } from '../errors.js';
 import { nextName } from '../schema/ddl.js';
 import { STAR_TABLES, stagingEvents, stagingSongs, type Table } from '../schema/tables.js';
 import { transforms } from '../schema/transforms.js';
@@ -144,18 +144,18 @@ async function loadStage(wh: Warehouse, listed: Listed, options: EtlOptions, war
     if (result.rows === 0) throw await nothingLoaded(wh, listed, records);
     const share = result.rejected / records;
     if (share > (options.warnRejectShare ?? 0.5)) {
-      warn(name, `${Math.round(share * 100)}% of the records under ${listed.source.uri} (${result.rejected} of ${records}) were rejected: check that it holds ${listed.format === 'json' ? 'song files' : 'event logs'} (see etl_rejects).`);
+      warn(name, `${Math.round(share * 100)}% of the records under ${listed.source.uri} (${num(result.rejected)} of ${num(records)}) were rejected: check that it holds ${listed.format === 'json' ? 'song files' : 'event logs'} (see etl_rejects).`);
     }
     if (options.maxRejects !== undefined && result.rejected > options.maxRejects) {
       throw new SparkifyError(
         'REJECT_LIMIT_EXCEEDED',
-        `${result.rejected} records of ${table.name} were rejected, more than the limit of ${options.maxRejects}; no table was changed.`,
+        `${plural(result.rejected, 'record')} of ${table.name} ${result.rejected === 1 ? 'was' : 'were'} rejected, more than the limit of ${num(options.maxRejects)}; no table was changed.`,
         { hint: 'Run without --max-rejects to load the good records and list every reject in etl_rejects (file, line, reason); then fix the sources or raise the limit.' },
       );
     }
     const invalidUtf8 = result.invalidUtf8 ?? 0;
     if (invalidUtf8 > 0) {
-      warn(name, `${invalidUtf8} record${invalidUtf8 === 1 ? '' : 's'} under ${listed.source.uri} held bytes that are not UTF-8, read as U+FFFD (�); re-export the files as UTF-8 to keep those characters.`);
+      warn(name, `${plural(invalidUtf8, 'record')} under ${listed.source.uri} held bytes that are not UTF-8, read as U+FFFD (�); re-export the files as UTF-8 to keep those characters.`);
     }
     const extra = { ...(result.exactFiles === undefined ? {} : { exactFiles: result.exactFiles }), ...(invalidUtf8 > 0 ? { invalidUtf8 } : {}) };
     return { rows: result.rows, rejected: result.rejected, files: files.length, bytes: result.bytes, ...extra, tables: { [table.name]: result.rows } };
@@ -168,7 +168,7 @@ async function nothingLoaded(wh: Warehouse, listed: Listed, records: number): Pr
   const other = listed.format === 'json' ? '--logs' : '--songs';
   const what = listed.format === 'json' ? 'song files (one object per song, with song_id and artist_id)' : 'event logs (one event per line, with ts)';
   if (records === 0) {
-    return new SparkifyError('NOTHING_LOADED', `The ${files.length} files under ${source.uri} hold no records for ${table.name}; no table was changed.`, {
+    return new SparkifyError('NOTHING_LOADED', `${files.length === 1 ? 'The file' : `The ${plural(files.length, 'file')}`} under ${source.uri} ${files.length === 1 ? 'holds' : 'hold'} no records for ${table.name}; no table was changed.`, {
       hint: `Check that the location holds ${what}.`,
     });
   }
@@ -178,7 +178,7 @@ async function nothingLoaded(wh: Warehouse, listed: Listed, records: number): Pr
     .catch(() => []);
   return new SparkifyError(
     'NOTHING_LOADED',
-    `None of the ${records.toLocaleString('en-US')} records under ${source.uri} could be loaded into ${table.name}${first ? ` (the first: ${first.reason})` : ''}; no table was changed.`,
+    `None of the ${num(records)} records under ${source.uri} could be loaded into ${table.name}${first ? ` (the first: ${first.reason})` : ''}; no table was changed.`,
     { hint: `Check that the location holds ${what}; are it and ${other} swapped?` },
   );
 }

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { SparkifyError } from '../errors.js';
+import { num, plural, SparkifyError } from '../errors.js';
 import type { Source, SourceFile } from './source.js';
 
 /**
@@ -101,7 +101,7 @@ async function* counted(source: Source, file: SourceFile, chunks: AsyncIterable<
     bytes += chunk.length;
     yield chunk;
   }
-  if (bytes !== file.size) throw changedWhileRead(file, source, `${file.size} bytes when listed, ${bytes} when read`);
+  if (bytes !== file.size) throw changedWhileRead(file, source, `${plural(file.size, 'byte')} when listed, ${num(bytes)} when read`);
 }
 
 /** A file whose size or time changed between the listing and its read. */

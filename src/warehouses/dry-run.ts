@@ -1,4 +1,4 @@
-import type { ConfigIssue } from '../errors.js';
+import { plural, type ConfigIssue } from '../errors.js';
 import type { SqlDialect } from '../schema/dialect.js';
 import type { Table } from '../schema/tables.js';
 import type { Source } from '../sources/source.js';
@@ -81,7 +81,7 @@ export class DryRunWarehouse implements Warehouse {
     this.batch = [];
     try {
       const result = await fn();
-      this.statements.push({ note: `one BatchExecuteStatement, run by the Data API as a single transaction (${this.batch.length} statements):` });
+      this.statements.push({ note: `one BatchExecuteStatement, run by the Data API as a single transaction (${plural(this.batch.length, 'statement')}):` });
       for (const sql of this.batch) this.statements.push({ sql });
       this.statements.push({ note: 'end of the batch' });
       return result;

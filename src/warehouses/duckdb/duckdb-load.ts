@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { SparkifyError } from '../../errors.js';
+import { num, plural, SparkifyError } from '../../errors.js';
 import type { Table } from '../../schema/tables.js';
 import { changedWhileRead } from '../../sources/read-files.js';
 import type { Source, SourceFile } from '../../sources/source.js';
@@ -189,10 +189,10 @@ export function duckdbLoadPlan(table: Table, input: StagingInput, options: DuckD
     const n = group.files.length;
     if (group.kind === 'direct') {
       const paths = group.files.map((i) => source.localPath(files[i]!)!);
-      steps.push({ sql: fastInsertSql(table, input.into, paths, layout), note: `${n} file${n === 1 ? '' : 's'} read in place` });
+      steps.push({ sql: fastInsertSql(table, input.into, paths, layout), note: `${plural(n, 'file')} read in place` });
     } else {
       const spool = `{scratch}/spool-${++spools}.json`;
-      steps.push({ sql: fastInsertSql(table, input.into, [spool], layout), note: `the records of ${n} file${n === 1 ? '' : 's'} under ${source.uri}, joined here into ${spool}` });
+      steps.push({ sql: fastInsertSql(table, input.into, [spool], layout), note: `the records of ${plural(n, 'file')} under ${source.uri}, joined here into ${spool}` });
     }
   }
   steps.push({ note: `a file any statement above fails is loaded again by the exact path, its rejects into ${input.into.rejects} with file and line` });
@@ -205,7 +205,7 @@ async function assertUnchanged(source: Source, files: readonly SourceFile[]): Pr
     const st = await stat(source.localPath(f)!).catch(() => undefined);
     if (!st) throw unreadable(source, f, 'it no longer exists');
     if (st.size !== f.size || (f.modified !== undefined && st.mtimeMs !== f.modified)) {
-      throw changedWhileRead(f, source, st.size !== f.size ? `${f.size} bytes when listed, ${st.size} now` : 'modified since it was listed');
+      throw changedWhileRead(f, source, st.size !== f.size ? `${plural(f.size, 'byte')} when listed, ${num(st.size)} now` : 'modified since it was listed');
     }
   }
 }

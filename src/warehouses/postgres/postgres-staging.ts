@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { plural } from '../../errors.js';
 import { coerceRecord, rejectRawText } from '../../schema/coerce.js';
 import type { Table } from '../../schema/tables.js';
 import { readRecords } from '../../sources/records.js';
@@ -103,7 +104,7 @@ function copyRejectsSql(into: string): string {
 export function postgresLoadPlan(table: Table, input: StagingInput): PlannedStatement[] {
   const n = input.files.length;
   return [
-    { sql: copyRowsSql(table, input.into.rows), note: `the records of ${n} file${n === 1 ? '' : 's'} under ${input.source.uri}, read and converted here` },
+    { sql: copyRowsSql(table, input.into.rows), note: `the records of ${plural(n, 'file')} under ${input.source.uri}, read and converted here` },
     { sql: copyRejectsSql(input.into.rejects), note: 'the records the rules reject, with file, line and reason (only when there are any)' },
   ];
 }

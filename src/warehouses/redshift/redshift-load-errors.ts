@@ -1,4 +1,4 @@
-import { firstLine, messageOf, SparkifyError, type ErrorCode } from '../../errors.js';
+import { firstLine, messageOf, num, plural, SparkifyError, type ErrorCode } from '../../errors.js';
 import { REASON_VALUE_LIMIT } from '../../schema/coerce.js';
 import type { SqlDialect } from '../../schema/dialect.js';
 import type { Table } from '../../schema/tables.js';
@@ -130,9 +130,9 @@ export function reconcileCopy(
   if (!history) return 'Redshift has no load history for it (sys_load_history)';
   const loaded = Number(history.loaded_rows);
   const skipped = Number(history.error_count);
-  if (loaded !== found.landed) return `Redshift says it loaded ${loaded} rows, and ${found.landed} landed`;
+  if (loaded !== found.landed) return `Redshift says it loaded ${plural(loaded, 'row')}, and ${num(found.landed)} landed`;
   if (skipped !== found.errors && skipped !== found.rejects) {
-    return `Redshift says it skipped ${skipped} records, and its error view holds ${found.rejects} (${found.errors} error rows)`;
+    return `Redshift says it skipped ${plural(skipped, 'record')}, and its error view holds ${num(found.rejects)} (${plural(found.errors, 'error row')})`;
   }
   return undefined;
 }
@@ -161,7 +161,7 @@ export function classifyCopyError(err: unknown, c: CopyContext): unknown {
   const sql = err instanceof SparkifyError ? err.sql : undefined;
   const make = (code: ErrorCode, text: string, hint: string) => new SparkifyError(code, text, { cause: err, hint, sql });
   if (/Load into table .* failed|Check '(stl_load_errors|sys_load_error_detail)'/i.test(message)) {
-    const limit = c.maxRejects === undefined ? `Redshift's ceiling of ${c.maxError - 1}` : `the limit of ${c.maxRejects}`;
+    const limit = c.maxRejects === undefined ? `Redshift's ceiling of ${num(c.maxError - 1)}` : `the limit of ${num(c.maxRejects)}`;
     return make(
       'REJECT_LIMIT_EXCEEDED',
       `COPY into ${table} from ${c.from} met more bad records than ${limit}; nothing was loaded.`,

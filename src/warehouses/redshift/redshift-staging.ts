@@ -1,4 +1,4 @@
-import { ConfigError, firstLine, SparkifyError, type ConfigIssue } from '../../errors.js';
+import { ConfigError, firstLine, num, plural, SparkifyError, type ConfigIssue } from '../../errors.js';
 import { stagingEvents, type Table } from '../../schema/tables.js';
 import type { Source, SourceFile, SourceOptions } from '../../sources/source.js';
 import type { SqlDialect } from '../../schema/dialect.js';
@@ -104,7 +104,7 @@ export function redshiftLoadSql(d: SqlDialect, table: Table, input: StagingInput
   // COPY's GZIP applies to every file it reads: all gzipped, or none.
   const gzipped = input.files.filter((f) => f.key.endsWith('.gz')).length;
   if (gzipped > 0 && gzipped < input.files.length) {
-    throw new SparkifyError('LOAD_FAILED', `${from} holds ${gzipped} gzipped and ${input.files.length - gzipped} plain files; Redshift's COPY reads one kind at a time.`, {
+    throw new SparkifyError('LOAD_FAILED', `${from} holds ${num(gzipped)} gzipped and ${plural(input.files.length - gzipped, 'plain file')}; Redshift's COPY reads one kind at a time.`, {
       hint: 'Keep gzipped and plain files under different prefixes (or gzip them all). No table was changed.',
     });
   }
@@ -134,7 +134,7 @@ export function redshiftLoadPlan(d: SqlDialect, table: Table, input: StagingInpu
   const errorsId = options.loadErrors === 'stl' ? ids.copyId : '{query_id}';
   return [
     ...load.prepare.map((sql) => ({ sql })),
-    { sql: load.copy, note: `COPY reads every file under ${load.from} (${input.files.length} listed now)` },
+    { sql: load.copy, note: `COPY reads every file under ${load.from} (${num(input.files.length)} listed now)` },
     { sql: COPY_IDS_SQL, note: 'the COPY’s query id and this session’s process id: {copy_id} and {pid} below' },
     { sql: loadHistorySql(ids), note: 'Redshift’s account of the COPY, asked again for a few seconds while it is missing or running' + (options.loadErrors === 'sys' ? '; its query_id is {query_id} below' : '') },
     { sql: insertLoadErrorsSql(table, load.from, options.loadErrors, errorsId, d, input.into.rejects) },

@@ -12,7 +12,7 @@ import {
 import { silentLogger } from '../../../aws/aws-errors.js';
 import type { AwsCredentialsProvider } from '../../../aws/credentials.js';
 import { quietAwsSdk } from '../../../aws/quiet.js';
-import { firstLine, INTERNAL_HINT, SparkifyError } from '../../../errors.js';
+import { firstLine, INTERNAL_HINT, num, SparkifyError } from '../../../errors.js';
 import type { Row } from '../../warehouse.js';
 import { dataApiName, type DataApiConnection } from '../redshift-target.js';
 import { classifyDataApiError, classifyStatementError, type DataApiWhere } from './data-api-errors.js';
@@ -189,7 +189,7 @@ export class DataApiSession {
       if (bytes > MAX_STATEMENT_BYTES) {
         throw new SparkifyError(
           'INTERNAL',
-          `A statement of ${bytes} bytes cannot be sent to Redshift ${this.where.target} over the Data API, which takes at most ${MAX_STATEMENT_BYTES} bytes of SQL per statement: ${firstLine(sql).slice(0, 80)}…`,
+          `A statement of ${num(bytes)} bytes cannot be sent to Redshift ${this.where.target} over the Data API, which takes at most ${num(MAX_STATEMENT_BYTES)} bytes of SQL per statement: ${firstLine(sql).slice(0, 80)}…`,
           { sql, hint: INTERNAL_HINT },
         );
       }
