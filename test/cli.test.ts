@@ -332,6 +332,9 @@ describe('--json: one envelope on stdout for every command, success and failure 
     const usage = envelope(['counts', '--frobnicate'], 'counts');
     expect(usage.code).toBe(2);
     expect(usage.env.error).toMatchObject({ code: 'USAGE_INVALID', message: "unknown option '--frobnicate'" });
+    const group = envelope(['cluster'], 'cluster');
+    expect(group.code).toBe(2);
+    expect(group.env.error).toMatchObject({ code: 'USAGE_INVALID', message: 'no command given: `sparkify cluster` needs one of its commands' });
   });
 });
 

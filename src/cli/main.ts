@@ -262,8 +262,9 @@ export async function main(argv: string[], io: CliIO, deps: { cluster?: ClusterC
       // --help and --version end here with code 0; usage errors with 2.
       if (err.exitCode === 0) return 0;
       if (jsonWanted) {
-        const message = err.message.replace(/^error: /, '');
         const name = commandNameIn(program, argv.slice(2));
+        // A group without its command (`sparkify cluster`) ends in commander's help, whose "message" is a placeholder.
+        const message = err.code === 'commander.help' ? `no command given: \`sparkify ${name}\` needs one of its commands` : err.message.replace(/^error: /, '');
         const help = name === 'sparkify' ? 'sparkify --help' : `sparkify ${name} --help`;
         new CommandOutput(io, { json: true }, name).fail(new SparkifyError('USAGE_INVALID', message, { hint: `\`${help}\` lists the commands and options.` }));
       }
