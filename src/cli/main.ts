@@ -4,6 +4,7 @@
  * that prints or exits.
  */
 import { realpathSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { addGlobalOptions, addOutputOptions, helpExamples } from './options.js';
@@ -12,7 +13,9 @@ import { loadConfig, type Config, type ConfigFlags } from '../config/config.js';
 import { definedOnly } from '../config/layers.js';
 import type { SourceOptions } from '../sources/source.js';
 import { PACKAGE_ROOT } from '../config/paths.js';
-import { ConfigError, SparkifyError } from '../errors.js';
+import { checksFailed, loadCheckFiles, runChecks, type CheckOptions } from '../analytics/checks.js';
+import { runQuery } from '../analytics/query.js';
+import { ConfigError, firstLine, messageOf, SparkifyError } from '../errors.js';
 import { countRows, createTables } from '../pipeline/create-tables.js';
 import { doctor } from '../pipeline/doctor.js';
 import { dryRun } from '../pipeline/dry-run.js';
@@ -20,6 +23,7 @@ import { etl, type EtlOptions } from '../pipeline/etl.js';
 import type { EtlReport } from '../pipeline/report.js';
 import { describeTarget, openWarehouse } from '../warehouses/open-warehouse.js';
 import type { Warehouse } from '../warehouses/warehouse.js';
+import { checksError, printChecks, printQuery } from './analytics-output.js';
 import { addClusterCommands, type ClusterCliDeps } from './cluster-commands.js';
 import { addConfigCommand } from './config-command.js';
 import { addGenerateCommand } from './generate-command.js';
@@ -140,7 +144,7 @@ export async function main(argv: string[], io: CliIO, deps: { cluster?: ClusterC
     }
   };
 
-  addCommonOptions(program.command('run'), {})
+  addCheckOptions(addCommonOptions(program.command('run'), {}))
     .description('the whole job: build every table from the sources (create-tables and etl in one step)')
     .addHelpText('after', helpExamples([
       'sparkify run                       # the bundled sample into ./sparkify.duckdb',
@@ -155,7 +159,7 @@ export async function main(argv: string[], io: CliIO, deps: { cluster?: ClusterC
         withWarehouse(out, config, async (wh) => {
           // The tables are replaced at the end, all at once, only if the whole run succeeds.
           const report = await etl(wh, { ...etlOptions(config, progressPrinter(out)), replaceTables: true, signal });
-          printReport(out, report, await rejectSample(wh, report));
+          exitCode = await reportAndCheck(out, wh, report, flags as CheckFlags);
         }),
       );
     }));
@@ -176,7 +180,7 @@ export async function main(argv: string[], io: CliIO, deps: { cluster?: ClusterC
       );
     }));
 
-  addCommonOptions(program.command('etl'))
+  addCheckOptions(addCommonOptions(program.command('etl')))
     .description('load staging from the sources, then transform it into the star schema')
     .addHelpText('after', helpExamples([
       'sparkify etl --logs data/more_log_data            # into tables create-tables made',
@@ -187,7 +191,7 @@ export async function main(argv: string[], io: CliIO, deps: { cluster?: ClusterC
       await stoppable((signal) =>
         withWarehouse(out, config, async (wh) => {
           const report = await etl(wh, { ...etlOptions(config, progressPrinter(out)), signal });
-          printReport(out, report, await rejectSample(wh, report));
+          exitCode = await reportAndCheck(out, wh, report, flags as CheckFlags);
         }),
       );
     }));
@@ -224,6 +228,37 @@ export async function main(argv: string[], io: CliIO, deps: { cluster?: ClusterC
           exitCode = printDoctor(out, report);
         }),
       );
+    }));
+
+  addCommonOptions(program.command('query'), { sources: false })
+    .argument('[sql]', 'the query; or --file, or SQL on stdin')
+    .option('-f, --file <path>', 'read the query from a file')
+    .option('--format <format>', 'table, json or csv (default table)')
+    .option('--write', 'allow a statement that changes the warehouse (DDL, DML); read-only otherwise')
+    .description('ask the warehouse a question: one SQL statement, read-only unless --write')
+    .addHelpText('after', helpExamples([
+      'sparkify query "SELECT level, COUNT(*) AS plays FROM songplays GROUP BY level"',
+      'sparkify query --file top-users.sql --format csv > top-users.csv',
+      'echo "SELECT COUNT(*) FROM songplays" | sparkify query -w redshift',
+    ]))
+    .action((sqlArg: string | undefined, options: unknown, cmd: Command) =>
+      action(async (flags, config, out) => {
+        const q = flags as CommonFlags & { file?: string; format?: string; write?: boolean };
+        const format = q.format ?? 'table';
+        if (format !== 'table' && format !== 'json' && format !== 'csv') {
+          throw new SparkifyError('USAGE_INVALID', `--format ${format} is not one of table, json, csv.`, { hint: 'Use --format table (the default), json or csv; --json gives the JSON envelope.' });
+        }
+        const sql = await querySql(sqlArg, q.file, io);
+        await withWarehouse(out, config, async (wh) => printQuery(out, await runQuery(wh, sql, { write: q.write }), format), { readOnly: !q.write });
+      })(options, cmd),
+    );
+
+  addCheckOptions(addCommonOptions(program.command('check'), { sources: false }), false)
+    .description('data-quality checks of the star schema; exit 1 when an error-severity check fails')
+    .addHelpText('after', helpExamples(['sparkify check', 'sparkify check --checks checks/ --min-match-rate 0.9 --json']))
+    .action(action(async (flags, config, out) => {
+      const options = await checkOptions(flags as CheckFlags);
+      await withWarehouse(out, config, async (wh) => void (exitCode = printChecks(out, await runChecks(wh, options))), { readOnly: true });
     }));
 
   addConfigCommand(addCommonOptions(program.command('config'), { writes: false }), io, (code) => (exitCode = code));
@@ -343,4 +378,56 @@ if (invoked === fileURLToPath(import.meta.url)) {
   process.stderr.on('error', onWriteError);
   const code = await main(process.argv, { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() });
   process.exitCode = code;
+}
+
+/** The query: the argument, else the file, else stdin when it is not a terminal. */
+async function querySql(arg: string | undefined, file: string | undefined, io: CliIO): Promise<string> {
+  if (arg !== undefined && file !== undefined) throw new SparkifyError('USAGE_INVALID', 'Give the query as an argument or with --file, not both.');
+  if (arg !== undefined) return arg;
+  const { readFile } = await import('node:fs/promises');
+  if (file !== undefined) {
+    try {
+      return await readFile(path.resolve(io.cwd, file), 'utf8');
+    } catch (err) {
+      throw new SparkifyError('USAGE_INVALID', `Cannot read the query file ${file}: ${firstLine(messageOf(err))}.`);
+    }
+  }
+  if (process.stdin.isTTY) throw new SparkifyError('USAGE_INVALID', 'No query given.', { hint: 'sparkify query "SELECT …", --file q.sql, or the SQL on stdin.' });
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+type CheckFlags = CommonFlags & { checks?: string; minMatchRate?: string };
+
+/** --checks and --min-match-rate, checked. */
+async function checkOptions(flags: CheckFlags): Promise<CheckOptions> {
+  let minMatchRate: number | undefined;
+  if (flags.minMatchRate !== undefined) {
+    minMatchRate = Number(flags.minMatchRate);
+    if (!/^\s*(0(\.\d+)?|1(\.0+)?)\s*$/.test(flags.minMatchRate)) {
+      throw new ConfigError([{ where: '--min-match-rate', message: `"${flags.minMatchRate}" is not a share from 0 to 1 (e.g. 0.9)` }]);
+    }
+  }
+  return { ...(minMatchRate === undefined ? {} : { minMatchRate }), ...(flags.checks ? { extra: await loadCheckFiles(flags.checks) } : {}) };
+}
+
+/** The checks' options; on run and etl also --check, which runs them after the load. */
+function addCheckOptions(cmd: Command, afterLoad = true): Command {
+  if (afterLoad) cmd.option('--check', 'run the data-quality checks after the load; exit 1 when one of error severity fails');
+  return cmd
+    .option('--checks <dir>', 'also run your own checks: a folder of .sql files, each returning the rows that break it')
+    .option('--min-match-rate <share>', 'the least share of plays matched to a song before its check warns (default 0.5)');
+}
+
+/** A load's report, and with --check the checks after it: exit 1 (CHECK_FAILED) when an error-severity one fails. */
+async function reportAndCheck(out: CommandOutput, wh: Warehouse, report: EtlReport, flags: CheckFlags & { check?: boolean }): Promise<number> {
+  const rejects = await rejectSample(wh, report);
+  if (!flags.check) return printReport(out, report, rejects);
+  const results = await runChecks(wh, await checkOptions(flags));
+  const failed = results.filter((r) => r.severity === 'error' && r.status !== 'pass');
+  if (out.json) return printReport(out, report, rejects, { results, ...(checksFailed(results) ? { failed: checksError(failed, results.length) } : {}) });
+  printReport(out, report, rejects);
+  out.io.stdout.write('\n');
+  return printChecks(out, results);
 }

@@ -59,15 +59,17 @@ export function countsTable(counts: Record<string, number>): string {
  * What run and etl did. JSON: `result` is `{ stages, counts, rejected, rejects, retries, seconds }`
  * (the warehouse and the warnings are the envelope's).
  */
-export function printReport(out: CommandOutput, report: EtlReport, rejects: RejectSample[]): void {
+export function printReport(out: CommandOutput, report: EtlReport, rejects: RejectSample[], checks?: Checked): number {
   const { io, flags } = out;
   if (out.json) {
     out.warehouse = report.warehouse;
     const { stages, counts, rejected, retries, seconds } = report;
-    out.succeed({ stages, counts, rejected, rejects, retries, seconds });
-    return;
+    const result = { stages, counts, rejected, rejects, retries, seconds, ...(checks ? { checks: checks.results } : {}) };
+    if (checks?.failed) return out.fail(checks.failed, result);
+    out.succeed(result);
+    return 0;
   }
-  if (flags.quiet) return;
+  if (flags.quiet) return checks?.failed ? 1 : 0;
   io.stdout.write(`\n${countsTable(report.counts)}\n`);
   if (report.rejected > 0) {
     io.stdout.write(`\n⚠ ${num(report.rejected)} record${report.rejected === 1 ? ' was' : 's were'} rejected and kept in etl_rejects:\n`);
@@ -75,6 +77,13 @@ export function printReport(out: CommandOutput, report: EtlReport, rejects: Reje
     if (report.rejected > rejects.length) io.stdout.write(`  … and ${num(report.rejected - rejects.length)} more: SELECT * FROM etl_rejects\n`);
   }
   io.stdout.write(`\nDone in ${secs(report.seconds)}.\n`);
+  return 0;
+}
+
+/** `--check` after a load: the results, and the error when an error-severity check failed. */
+export interface Checked {
+  results: readonly unknown[];
+  failed?: SparkifyError;
 }
 
 export interface RejectSample {
@@ -93,7 +102,7 @@ export function commandName(cmd: Command): string {
 
 /** The exit code of a failure: 2 for bad usage or configuration, 1 for everything else. */
 export function exitCodeOf(e: SparkifyError): number {
-  return e.code === 'CONFIG_INVALID' || e.code === 'USAGE_INVALID' ? 2 : 1;
+  return e.code === 'CONFIG_INVALID' || e.code === 'USAGE_INVALID' || e.code === 'QUERY_REFUSED' ? 2 : 1;
 }
 
 /** The one place that prints a fatal error for a person (stderr); returns the exit code. */
