@@ -47,6 +47,14 @@ export { readRecords } from './sources/records.js';
 export { ALL_TABLES, STAGING_TABLES, STAR_TABLES, tableByName } from './schema/tables.js';
 export type { Table, Column, ColumnType, TableName } from './schema/tables.js';
 export { coerceRecord, coerceValue } from './schema/coerce.js';
+export { builtInChecks, checksFailed, loadCheckFiles, runChecks } from './analytics/checks.js';
+export type { Check, CheckOptions, CheckResult, Severity } from './analytics/checks.js';
+export { runQuery } from './analytics/query.js';
+export type { QueryOptions, QueryResult } from './analytics/query.js';
+export { dryRun } from './pipeline/dry-run.js';
+export type { DryRun, DryRunCommand } from './pipeline/dry-run.js';
+export { credentialsWithFallback } from './aws/credentials.js';
+export type { AwsKeys } from './aws/credentials.js';
 export { generate } from './generate/generate.js';
 export type { GenerateOptions, GenerateManifest, GenerateProgress } from './generate/generate.js';
 // The Redshift cluster's life (IAM role, cluster or Serverless workgroup,
