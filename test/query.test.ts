@@ -8,11 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { oneStatement, runQuery } from '../src/analytics/query.js';
-import { createTables } from '../src/pipeline/create-tables.js';
-import { etl } from '../src/pipeline/etl.js';
 import { openWarehouse } from '../src/warehouses/open-warehouse.js';
 import type { Warehouse } from '../src/warehouses/warehouse.js';
-import { SAMPLE_LOGS, SAMPLE_SONGS } from './helpers/oracle.js';
+import { openWithSample } from './helpers/faults.js';
 import { testWarehouses, type OpenedTestWarehouse } from './warehouses.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sparkify-query-'));
@@ -23,10 +21,8 @@ for (const kind of testWarehouses()) {
     let ctx: OpenedTestWarehouse;
     let wh: Warehouse;
     beforeAll(async () => {
-      ctx = await kind.open();
+      ctx = await openWithSample(kind);
       wh = ctx.warehouse;
-      await createTables(wh);
-      await etl(wh, { songs: SAMPLE_SONGS, logs: SAMPLE_LOGS });
     });
     afterAll(async () => ctx?.cleanup());
 
