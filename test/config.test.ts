@@ -209,7 +209,7 @@ DWH_PORT=5439
     expect(issues).toEqual([]);
     expect(config!.warehouse.kind).toBe('redshift');
     expect(config!.warehouseChosen).toBe(
-      'dwh.cfg [CLUSTER] HOST is a Redshift endpoint, and no --warehouse, SPARKIFY_WAREHOUSE or [WAREHOUSE] TARGET names another',
+      'dwh.cfg [CLUSTER] HOST, a Redshift endpoint (no --warehouse, SPARKIFY_WAREHOUSE or [WAREHOUSE] TARGET)',
     );
   });
 
@@ -217,9 +217,9 @@ DWH_PORT=5439
     const pg = folder({ 'dwh.cfg': '[CLUSTER]\nHOST=127.0.0.1\nDB_PORT=5432\nDB_NAME=test\nDB_USER=postgres\n' });
     const postgres = loadConfig({ env: {}, cwd: pg }).config!;
     expect(postgres.warehouse).toEqual({ kind: 'postgres', connection: { host: '127.0.0.1', port: 5432, database: 'test', user: 'postgres' }, schema: 'public' });
-    expect(postgres.warehouseChosen).toMatch(/^dwh\.cfg \[CLUSTER\] HOST is set \(not a Redshift endpoint, so PostgreSQL\)/);
+    expect(postgres.warehouseChosen).toBe('dwh.cfg [CLUSTER] HOST, not a Redshift endpoint, so PostgreSQL (no --warehouse, SPARKIFY_WAREHOUSE or [WAREHOUSE] TARGET)');
     const tunnel = folder({ 'dwh.cfg': `${COURSE_CFG.replace(/HOST=.*/, 'HOST=localhost')}` });
-    expect(loadConfig({ env: {}, cwd: tunnel }).config!.warehouseChosen).toMatch(/is set and dwh\.cfg \[CLUSTER\] DB_PORT is 5439, Redshift's port/);
+    expect(loadConfig({ env: {}, cwd: tunnel }).config!.warehouseChosen).toMatch(/HOST, on port 5439 \(dwh\.cfg \[CLUSTER\] DB_PORT\), Redshift's \(no/);
     const named = loadConfig({ flags: { warehouse: 'x.duckdb' }, env: {}, cwd: pg }).config!;
     expect([named.warehouse.kind, named.warehouseChosen]).toEqual(['duckdb', 'named by --warehouse']);
   });

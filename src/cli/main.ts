@@ -330,7 +330,7 @@ function sourceOptions(config: Config): SourceOptions {
 /** Opens the configured warehouse for `fn`, and closes it. `readOnly`: the command only reads, and creates nothing. */
 async function withWarehouse(out: CommandOutput, config: Config, fn: (wh: Warehouse) => Promise<void>, open = { readOnly: false }): Promise<void> {
   // Which warehouse, and why when no flag named it (the default, or the cluster of a course dwh.cfg).
-  const why = (out.flags as CommonFlags).warehouse ? '' : ` (${config.warehouseChosen})`;
+  const why = (out.flags as CommonFlags).warehouse ? '' : ` — ${config.warehouseChosen}`;
   if (!out.flags.quiet) out.line(`sparkify: ${describeTarget(config.warehouse)}${why}`);
   const wh = await openWarehouse(config.warehouse, { credentials: credentialsWithFallback(config.aws.keys), readOnly: open.readOnly });
   try {

@@ -210,15 +210,15 @@ export function chooseTarget(layers: ConfigLayers, flag: string | undefined): { 
   const named = pick(fromFlag('warehouse', flag), fromEnv('SPARKIFY_WAREHOUSE'), fromFile('WAREHOUSE', 'TARGET'));
   if (named) return { target: named, why: `named by ${named.where}` };
   const host = fromFile('CLUSTER', 'HOST');
-  const none = 'no --warehouse, SPARKIFY_WAREHOUSE or [WAREHOUSE] TARGET names another';
+  const none = 'no --warehouse, SPARKIFY_WAREHOUSE or [WAREHOUSE] TARGET';
   if (host) {
     const port = fromFile('CLUSTER', 'DB_PORT');
     const endpoint = REDSHIFT_HOST.test(host.value.trim());
     const redshift = endpoint || port?.value.trim() === '5439';
-    const because = endpoint ? 'is a Redshift endpoint' : redshift ? `is set and ${port!.where} is 5439, Redshift's port` : 'is set (not a Redshift endpoint, so PostgreSQL)';
-    return { target: { value: redshift ? 'redshift' : 'postgres', where: host.where }, why: `${host.where} ${because}, and ${none}` };
+    const because = endpoint ? 'a Redshift endpoint' : redshift ? `on port 5439 (${port!.where}), Redshift's` : 'not a Redshift endpoint, so PostgreSQL';
+    return { target: { value: redshift ? 'redshift' : 'postgres', where: host.where }, why: `${host.where}, ${because} (${none})` };
   }
-  return { why: 'the default: no --warehouse, SPARKIFY_WAREHOUSE, [WAREHOUSE] TARGET or [CLUSTER] HOST' };
+  return { why: 'the default (no --warehouse, SPARKIFY_WAREHOUSE, [WAREHOUSE] TARGET or [CLUSTER] HOST)' };
 }
 
 /** dwh.cfg's [AWS] KEY and SECRET (the course's), when both are set. */
