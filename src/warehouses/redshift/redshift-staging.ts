@@ -134,7 +134,7 @@ export function redshiftLoadPlan(d: SqlDialect, table: Table, input: StagingInpu
   const errorsId = options.loadErrors === 'stl' ? ids.copyId : '{query_id}';
   return [
     ...load.prepare.map((sql) => ({ sql })),
-    { sql: load.copy, note: `COPY reads every file under ${load.from} (${num(input.files.length)} listed now)` },
+    { sql: load.copy, note: `COPY reads every file under ${load.from} (${input.files.some((f) => f.key === '{files}') ? 'not listed here' : `${plural(input.files.length, 'file')} listed now`})` },
     { sql: COPY_IDS_SQL, note: 'the COPY’s query id and this session’s process id: {copy_id} and {pid} below' },
     { sql: loadHistorySql(ids), note: 'Redshift’s account of the COPY, asked again for a few seconds while it is missing or running' + (options.loadErrors === 'sys' ? '; its query_id is {query_id} below' : '') },
     { sql: insertLoadErrorsSql(table, load.from, options.loadErrors, errorsId, d, input.into.rejects) },
