@@ -29,6 +29,7 @@ export type ErrorCode =
   | 'ABORTED'
   | 'DEPENDENCY_MISSING'
   | 'QUERY_REFUSED'
+  | 'EXPORT_FAILED'
   /** A check of `sparkify doctor` failed (its report says which). */
   | 'CHECK_FAILED'
   /** The command line itself is wrong (an unknown option, options that exclude each other); exit code 2. */

@@ -75,4 +75,20 @@ describe('sparkify query, check, run --check', () => {
     expect(rate.code).toBe(2);
     expect(rate.stderr).toContain('--min-match-rate: "most" is not a share from 0 to 1 (e.g. 0.9)');
   });
+
+  it('exports the star schema as Parquet from a file it only reads', () => {
+    const out = path.join(dir, 'export');
+    const r = sparkify(['export', '--out', out, '--json']);
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.stdout) as { ok: boolean; result: { tables: { table: string; location: string; rows: number }[] } };
+    expect(json.result.tables.map((t) => [t.table, t.location, t.rows])).toEqual([
+      ['songplays', path.join(out, 'songplays.parquet'), 6820],
+      ['users', path.join(out, 'users.parquet'), 96], // one user was deleted above
+      ['songs', path.join(out, 'songs.parquet'), 71],
+      ['artists', path.join(out, 'artists.parquet'), 69],
+      ['time', path.join(out, 'time.parquet'), 6813],
+    ]);
+    const text = sparkify(['export', '--out', out]);
+    expect(text.stdout.split('\n')[0]).toMatch(/songplays\.parquet {2}6,820 rows, [\d.]+ KB$/);
+  });
 });

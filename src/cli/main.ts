@@ -14,8 +14,9 @@ import { definedOnly } from '../config/layers.js';
 import type { SourceOptions } from '../sources/source.js';
 import { PACKAGE_ROOT } from '../config/paths.js';
 import { checksFailed, loadCheckFiles, runChecks, type CheckOptions } from '../analytics/checks.js';
+import { exportParquet } from '../analytics/export.js';
 import { runQuery } from '../analytics/query.js';
-import { ConfigError, firstLine, messageOf, SparkifyError } from '../errors.js';
+import { ConfigError, firstLine, messageOf, plural, SparkifyError } from '../errors.js';
 import { countRows, createTables } from '../pipeline/create-tables.js';
 import { doctor } from '../pipeline/doctor.js';
 import { dryRun } from '../pipeline/dry-run.js';
@@ -27,7 +28,7 @@ import { checksError, printChecks, printQuery } from './analytics-output.js';
 import { addClusterCommands, type ClusterCliDeps } from './cluster-commands.js';
 import { addConfigCommand } from './config-command.js';
 import { addGenerateCommand } from './generate-command.js';
-import { CommandOutput, commandName, countsTable, printDoctor, printDryRun, printReport, type CliIO, type OutputFlags, type RejectSample } from './output.js';
+import { bytes, CommandOutput, commandName, countsTable, printDoctor, printDryRun, printReport, type CliIO, type OutputFlags, type RejectSample } from './output.js';
 import { progressPrinter } from './progress.js';
 
 type CommonFlags = ConfigFlags & OutputFlags & { dryRun?: boolean };
@@ -259,6 +260,26 @@ export async function main(argv: string[], io: CliIO, deps: { cluster?: ClusterC
     .action(action(async (flags, config, out) => {
       const options = await checkOptions(flags as CheckFlags);
       await withWarehouse(out, config, async (wh) => void (exitCode = printChecks(out, await runChecks(wh, options))), { readOnly: true });
+    }));
+
+  addCommonOptions(program.command('export'), { sources: false })
+    .requiredOption('-o, --out <location>', 'a folder, or s3://bucket/prefix')
+    .option('--s3-endpoint <url>', 'an S3-compatible endpoint for --out s3://… (MinIO, a local server)')
+    .option('--region <region>', "the bucket's region (default: the AWS chain)")
+    .description('write the star schema as Parquet files, one per table, to a folder or an S3 prefix')
+    .addHelpText('after', helpExamples(['sparkify export --out export/', 'sparkify export -w redshift --out s3://my-bucket/sparkify/2018-11']))
+    .action(action(async (flags, config, out) => {
+      const target = (flags as CommonFlags & { out: string }).out;
+      await withWarehouse(
+        out,
+        config,
+        async (wh) => {
+          const result = await exportParquet(wh, { out: target, s3: sourceOptions(config) });
+          if (out.json) return out.succeed(result);
+          for (const t of result.tables) io.stdout.write(`${t.location}  ${plural(t.rows, 'row')}, ${bytes(t.bytes)}\n`);
+        },
+        { readOnly: true },
+      );
     }));
 
   addConfigCommand(addCommonOptions(program.command('config'), { writes: false }), io, (code) => (exitCode = code));
