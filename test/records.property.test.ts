@@ -118,6 +118,15 @@ describe('splitting song files (json) into records by structure', () => {
     );
   });
 
+  it('keeps a line of Unicode space (not JSON whitespace) as a record to reject, found by fast-check (seed 1791626670)', async () => {
+    const { records } = await split([{ bytes: Buffer.from('{"a": 1}\n\u2000\n \t\n{"b": 2}\n', 'utf8'), cuts: [] }], 'json');
+    expect(records).toEqual([
+      { file: 0, line: 1, text: '{"a": 1}' },
+      { file: 0, line: 2, text: '\u2000' },
+      { file: 0, line: 4, text: '{"b": 2}' },
+    ]);
+  });
+
   it('never throws on any text and loses none of it: every non-blank character is in exactly one record, in order', async () => {
     const piece = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 10 }), fc.constantFrom('{', '}', '[', ']', '"', '\\', '\n', '\r\n', '{"a":', ' ', ','), songValue.map((v) => JSON.stringify(v)));
     await fc.assert(

@@ -40,8 +40,9 @@ export class JsonRecords {
           continue;
         }
         if (c !== 123 /* { */ && c !== 91 /* [ */) {
-          // Stray text at the top level: a record of its own, to the end of the line.
-          this.emit(line, text.slice(i).trimEnd());
+          // Stray text at the top level: a record of its own, to the end of the line. Only JSON's own
+          // whitespace is trimmed: a line of U+2000 is not blank, and is rejected rather than lost.
+          this.emit(line, text.slice(i).replace(/[ \t\r]+$/, ''));
           return;
         }
         start = i;
