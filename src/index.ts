@@ -50,6 +50,8 @@ export { coerceRecord, coerceValue } from './schema/coerce.js';
 export { builtInChecks, checksFailed, loadCheckFiles, runChecks } from './analytics/checks.js';
 export type { Check, CheckOptions, CheckResult, Severity } from './analytics/checks.js';
 export { runQuery } from './analytics/query.js';
+export { matchBreakdown, MATCH_REASONS } from './analytics/match.js';
+export type { MatchReason } from './analytics/match.js';
 export { exportParquet } from './analytics/export.js';
 export type { ExportOptions, ExportResult, ExportedTable } from './analytics/export.js';
 export type { QueryOptions, QueryResult } from './analytics/query.js';

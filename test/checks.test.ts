@@ -8,9 +8,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MATCH_REASONS, matchBreakdown, type MatchReason } from '../src/analytics/match.js';
 import { builtInChecks, checksFailed, loadCheckFiles, runChecks, type CheckOptions, type CheckResult } from '../src/analytics/checks.js';
 import type { Warehouse } from '../src/warehouses/warehouse.js';
 import { openWithSample } from './helpers/faults.js';
+import { rawEvents, rawSongs } from './helpers/oracle.js';
 import { testWarehouses, type OpenedTestWarehouse } from './warehouses.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sparkify-checks-'));
@@ -54,6 +56,29 @@ for (const kind of testWarehouses()) {
       expect(match.sample[0]).toMatchObject({ matched: 1, plays: 6820 });
       expect(checksFailed(results)).toBe(false);
       expect(failing(await runChecks(wh, { minMatchRate: 0.0001 }))).toEqual([]);
+    });
+
+    it('explains every unmatched play, as computed from the raw sample files', async () => {
+      // The independent route: the sample's JSON files, classified in JavaScript.
+      const songs = rawSongs();
+      const expected = Object.fromEntries(MATCH_REASONS.map((r) => [r, 0])) as Record<MatchReason, number>;
+      for (const e of rawEvents().filter((x) => x.page === 'NextSong')) {
+        const why: MatchReason = songs.some((s) => s.title === e.song && s.artist_name === e.artist && s.duration === e.length)
+          ? 'matched'
+          : songs.some((s) => s.title === e.song && s.artist_name === e.artist)
+            ? 'other duration'
+            : songs.some((s) => s.artist_name === e.artist)
+              ? 'artist only'
+              : /[ÃÂ\u0019]/.test(`${e.song ?? ''}${e.artist ?? ''}`)
+                ? 'mis-encoded'
+                : 'not in catalogue';
+        expected[why]++;
+      }
+      expect(expected.matched).toBe(1);
+      expect(await matchBreakdown(wh)).toEqual(expected);
+      // The match-rate check shows the same figures.
+      const [rate] = (await runChecks(wh)).filter((r) => r.name === 'plays matched to a song');
+      expect(rate!.sample[0]).toMatchObject({ matched: 1, plays: 6820, 'artist only': expected['artist only'], 'mis-encoded': expected['mis-encoded'] });
     });
 
     it('each fails on the breakage it guards against', async () => {
