@@ -13,7 +13,7 @@ import { ALL_TABLES } from '../src/schema/tables.js';
 import { LocalSource } from '../src/sources/local.js';
 import type { Source } from '../src/sources/source.js';
 import { generate, type GenerateManifest } from '../src/generate/generate.js';
-import { FIXTURES, SAMPLE_LOGS, SAMPLE_SONGS, expected, fmt } from './helpers/oracle.js';
+import { FIXTURES, SAMPLE_LOGS, SAMPLE_SONGS, expected, fmt, rawEvents } from './helpers/oracle.js';
 import { dump, testWarehouses, type OpenedTestWarehouse } from './warehouses.js';
 
 const oracle = expected();
@@ -48,6 +48,17 @@ for (const kind of testWarehouses()) {
       expect(report.stages[2]!.tables).toMatchObject({ songplays: 6820, users: 97, time: 6813 });
       for (const s of report.stages) expect(s.seconds).toBeGreaterThan(0);
       expect(report.rejected).toBe(0);
+    });
+
+    it("carries every play's own title and artist, matched or not: what users listen to", async () => {
+      const plays = new Map<string, number>();
+      for (const e of rawEvents().filter((x) => x.page === 'NextSong')) plays.set(JSON.stringify([e.song, e.artist]), (plays.get(JSON.stringify([e.song, e.artist])) ?? 0) + 1);
+      const want = [...plays].map(([k, n]) => [...(JSON.parse(k) as [string, string]), n] as const).sort((a, b) => b[2] - a[2] || (a[0] < b[0] ? -1 : 1)).slice(0, 3);
+      const got = await ctx.warehouse.query(
+        'SELECT song_title, artist_name, COUNT(*) AS plays FROM songplays GROUP BY song_title, artist_name ORDER BY plays DESC, song_title LIMIT 3',
+      );
+      expect(got.map((r) => [r.song_title, r.artist_name, r.plays])).toEqual(want);
+      expect(want[0]).toEqual(["You're The One", 'Dwight Yoakam', 37]);
     });
 
     it('keeps one row per user, with names and level from the latest event', async () => {

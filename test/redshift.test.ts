@@ -132,6 +132,8 @@ describe('redshift: DDL from the table data', () => {
       'songplays.artist_id': 'staging_songs.artist_id',
       'songplays.location': 'staging_events.location',
       'songplays.user_agent': 'staging_events.userAgent',
+      'songplays.song_title': 'staging_events.song',
+      'songplays.artist_name': 'staging_events.artist',
       'users.first_name': 'staging_events.firstName',
       'users.last_name': 'staging_events.lastName',
       'users.gender': 'staging_events.gender',

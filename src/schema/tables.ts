@@ -131,6 +131,10 @@ export const songplays: Table = {
     int('session_id'),
     sized('location', TEXT_BYTES.cityName),
     sized('user_agent', TEXT_BYTES.freeText),
+    // The event's own title and artist, for every play: what users listen to, matched to the catalogue or not.
+    // song_id and artist_id keep the course's rule (exact title, artist and duration).
+    sized('song_title', TEXT_BYTES.freeText),
+    sized('artist_name', TEXT_BYTES.freeText),
   ],
   primaryKey: ['songplay_id'],
   // Plays join songs far more often than any other dimension, and analysts filter by time.

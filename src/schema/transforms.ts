@@ -41,7 +41,7 @@ export function transforms(d: SqlDialect, options: TransformOptions = {}): Trans
     {
       table: 'songplays',
       sql: `
-INSERT INTO ${songplays} (songplay_id, start_time, user_id, level, song_id, artist_id, session_id, location, user_agent)
+INSERT INTO ${songplays} (songplay_id, start_time, user_id, level, song_id, artist_id, session_id, location, user_agent, song_title, artist_name)
 WITH plays AS (
   SELECT e.*,
          ROW_NUMBER() OVER (ORDER BY e.ts, e.sessionId NULLS LAST, e.itemInSession NULLS LAST, e.userId NULLS LAST,
@@ -61,7 +61,9 @@ SELECT p.songplay_id,
        p.sessionId,
        p.location,
        CASE WHEN p.userAgent LIKE '"%"' AND LENGTH(p.userAgent) >= 2
-            THEN SUBSTRING(p.userAgent, 2, LENGTH(p.userAgent) - 2) ELSE p.userAgent END
+            THEN SUBSTRING(p.userAgent, 2, LENGTH(p.userAgent) - 2) ELSE p.userAgent END,
+       p.song,
+       p.artist
 FROM plays p
 ${options.matchedOnly ? 'JOIN' : 'LEFT JOIN'} candidates c
   ON c.pick = 1 AND c.title = p.song AND LENGTH(c.title) = LENGTH(p.song)
