@@ -53,6 +53,8 @@ export { runQuery } from './analytics/query.js';
 export { matchBreakdown, MATCH_REASONS } from './analytics/match.js';
 export type { MatchReason } from './analytics/match.js';
 export { exportParquet } from './analytics/export.js';
+export { buildReport } from './analytics/report.js';
+export type { Figure, Report } from './analytics/report.js';
 export type { ExportOptions, ExportResult, ExportedTable } from './analytics/export.js';
 export type { QueryOptions, QueryResult } from './analytics/query.js';
 export { dryRun } from './pipeline/dry-run.js';

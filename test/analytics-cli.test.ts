@@ -91,4 +91,19 @@ describe('sparkify query, check, run --check', () => {
     const text = sparkify(['export', '--out', out]);
     expect(text.stdout.split('\n')[0]).toMatch(/songplays\.parquet {2}6,820 rows, [\d.]+ KB$/);
   });
+
+  it('reports what users listen to: a table per figure, CSV, or the envelope', () => {
+    const text = sparkify(['report']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^Plays matched to the catalogue: 1 play of 6,820 \(0\.01%\)\. The others: other duration 0, artist only 20, mis-encoded 341, not in catalogue 6,458\.\n/);
+    expect(text.stdout).toMatch(/│ You're The One +│ Dwight Yoakam +│ 37 +│ 0 +│/);
+    expect(text.stdout).toContain('top matched songs (matched plays only)');
+    const csv = sparkify(['report', '--format', 'csv']).stdout.split('\n');
+    expect(csv[0]).toBe('figure,row,column,value');
+    expect(csv).toContain("top songs,1,song_title,You're The One");
+    const json = JSON.parse(sparkify(['report', '--json']).stdout) as { ok: boolean; result: { figures: { name: string }[]; match: { matched: number } } };
+    expect(json.ok).toBe(true);
+    expect(json.result.match.matched).toBe(1);
+    expect(json.result.figures.map((f) => f.name)).toContain('plays by weekday and hour');
+  });
 });

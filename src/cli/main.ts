@@ -15,6 +15,7 @@ import type { SourceOptions } from '../sources/source.js';
 import { PACKAGE_ROOT } from '../config/paths.js';
 import { checksFailed, loadCheckFiles, runChecks, type CheckOptions } from '../analytics/checks.js';
 import { exportParquet } from '../analytics/export.js';
+import { buildReport } from '../analytics/report.js';
 import { runQuery } from '../analytics/query.js';
 import { ConfigError, firstLine, messageOf, plural, SparkifyError } from '../errors.js';
 import { countRows, createTables } from '../pipeline/create-tables.js';
@@ -24,7 +25,7 @@ import { etl, type EtlOptions } from '../pipeline/etl.js';
 import type { EtlReport } from '../pipeline/report.js';
 import { describeTarget, openWarehouse } from '../warehouses/open-warehouse.js';
 import type { Warehouse } from '../warehouses/warehouse.js';
-import { checksError, printChecks, printQuery } from './analytics-output.js';
+import { checksError, printChecks, printQuery, printReport as printAnalyticsReport } from './analytics-output.js';
 import { addClusterCommands, type ClusterCliDeps } from './cluster-commands.js';
 import { addConfigCommand } from './config-command.js';
 import { addGenerateCommand } from './generate-command.js';
@@ -260,6 +261,18 @@ export async function main(argv: string[], io: CliIO, deps: { cluster?: ClusterC
     .action(action(async (flags, config, out) => {
       const options = await checkOptions(flags as CheckFlags);
       await withWarehouse(out, config, async (wh) => void (exitCode = printChecks(out, await runChecks(wh, options))), { readOnly: true });
+    }));
+
+  addCommonOptions(program.command('report'), { sources: false })
+    .option('--format <format>', 'table, json or csv (default table)')
+    .description('what users listen to: top songs and artists, when, where, free and paid, level changes, devices, sessions, the match rate')
+    .addHelpText('after', helpExamples(['sparkify report', 'sparkify report --format csv > report.csv', 'sparkify report -w redshift --json']))
+    .action(action(async (flags, config, out) => {
+      const format = (flags as CommonFlags & { format?: string }).format ?? 'table';
+      if (format !== 'table' && format !== 'json' && format !== 'csv') {
+        throw new SparkifyError('USAGE_INVALID', `--format ${format} is not one of table, json, csv.`, { hint: 'Use --format table (the default), json or csv; --json gives the JSON envelope.' });
+      }
+      await withWarehouse(out, config, async (wh) => printAnalyticsReport(out, await buildReport(wh), format), { readOnly: true });
     }));
 
   addCommonOptions(program.command('export'), { sources: false })
