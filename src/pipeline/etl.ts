@@ -1,6 +1,7 @@
 import { ConfigError, num, plural, SparkifyError } from '../errors.js';
 import { nextName } from '../schema/ddl.js';
 import { STAR_TABLES, stagingEvents, stagingSongs, type Table } from '../schema/tables.js';
+import { createRepairsSql, insertRepairsSql, repairCandidatesSql, repairText, REPAIRS_TABLE } from '../schema/repair.js';
 import { transforms } from '../schema/transforms.js';
 import { openSource } from '../sources/open-source.js';
 import type { RecordFormat } from '../sources/records.js';
@@ -185,13 +186,32 @@ async function nothingLoaded(wh: Warehouse, listed: Listed, records: number): Pr
 
 async function transformStage(wh: Warehouse, options: EtlOptions): Promise<StageInfo> {
   return stage('transform', options, async () => {
-    const steps = transforms(wh.dialect, { matchedOnly: options.matchedOnly, names: nextName });
+    const repaired = await prepareRepairs(wh);
+    const steps = transforms(wh.dialect, { matchedOnly: options.matchedOnly, names: nextName, repairs: true });
     for (const [done, t] of steps.entries()) {
       options.onEvent?.({ type: 'step', stage: 'transform', step: t.table, done, total: steps.length });
       await wh.execute(t.sql);
     }
+    await wh.execute(`DROP TABLE ${REPAIRS_TABLE}`);
     const counts = await countTables(wh, STAR_TABLES.map((t) => ({ name: nextName(t.name) })));
     const tables = Object.fromEntries(STAR_TABLES.map((t) => [t.name, counts[nextName(t.name)] ?? 0]));
-    return { rows: Object.values(tables).reduce((a, b) => a + b, 0), tables };
+    return { rows: Object.values(tables).reduce((a, b) => a + b, 0), tables, repaired };
   });
+}
+
+/**
+ * The run's repairs of mis-encoded titles and artist names (schema/repair.ts):
+ * the distinct candidates come here, the certain repairs go back into a
+ * temporary table the transform joins. Returns how many values were repaired.
+ */
+async function prepareRepairs(wh: Warehouse): Promise<number> {
+  const candidates = await wh.query<{ v: string | null }>(repairCandidatesSql(nextName('staging_events')));
+  const repairs = candidates.flatMap((c) => {
+    const fixed = c.v === null ? undefined : repairText(c.v);
+    return fixed === undefined ? [] : [[c.v!, fixed] as [string, string]];
+  });
+  await wh.execute(`DROP TABLE IF EXISTS ${REPAIRS_TABLE}`);
+  await wh.execute(createRepairsSql(wh.dialect));
+  for (const sql of insertRepairsSql(repairs, wh.dialect)) await wh.execute(sql);
+  return repairs.length;
 }

@@ -19,6 +19,8 @@ export interface StageInfo {
   invalidUtf8?: number;
   /** Rows per table written by this stage. */
   tables?: Record<string, number>;
+  /** Transform: distinct mis-encoded titles and artist names repaired in songplays (staging keeps them as they were). */
+  repaired?: number;
 }
 
 export type PipelineEvent =

@@ -1,4 +1,5 @@
 import type { SqlDialect } from './dialect.js';
+import { REPAIRS_TABLE } from './repair.js';
 import type { StarTableName, TableName } from './tables.js';
 
 /**
@@ -16,6 +17,8 @@ export interface TransformOptions {
   matchedOnly?: boolean;
   /** The name each table has in this run (a run builds copies of the tables, then swaps them in). Default: its own. */
   names?: (table: TableName) => string;
+  /** Repair mis-encoded titles and artist names through the run's repairs table (schema/repair.ts). Default false. */
+  repairs?: boolean;
 }
 
 /**
@@ -62,12 +65,18 @@ SELECT p.songplay_id,
        p.location,
        CASE WHEN p.userAgent LIKE '"%"' AND LENGTH(p.userAgent) >= 2
             THEN SUBSTRING(p.userAgent, 2, LENGTH(p.userAgent) - 2) ELSE p.userAgent END,
-       p.song,
-       p.artist
+       ${options.repairs ? 'COALESCE(rs.repaired, p.song)' : 'p.song'},
+       ${options.repairs ? 'COALESCE(ra.repaired, p.artist)' : 'p.artist'}
 FROM plays p
 ${options.matchedOnly ? 'JOIN' : 'LEFT JOIN'} candidates c
   ON c.pick = 1 AND c.title = p.song AND LENGTH(c.title) = LENGTH(p.song)
- AND c.artist_name = p.artist AND LENGTH(c.artist_name) = LENGTH(p.artist) AND c.duration = p.length`,
+ AND c.artist_name = p.artist AND LENGTH(c.artist_name) = LENGTH(p.artist) AND c.duration = p.length${
+   options.repairs
+     ? `
+LEFT JOIN ${REPAIRS_TABLE} rs ON rs.original = p.song AND LENGTH(rs.original) = LENGTH(p.song)
+LEFT JOIN ${REPAIRS_TABLE} ra ON ra.original = p.artist AND LENGTH(ra.original) = LENGTH(p.artist)`
+     : ''
+ }`,
     },
     {
       // One row per user, from the user's latest event of any page (a user who
