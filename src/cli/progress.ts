@@ -103,6 +103,7 @@ export function stageLine(info: StageInfo, c?: Colors): string {
     if (info.rejected) parts.push(`${num(info.rejected)} rejected`);
   } else if (info.stage === 'transform') {
     parts.push(Object.entries(info.tables ?? {}).map(([t, n]) => `${t} ${num(n)}`).join(', '));
+    if (info.repaired) parts.push(`${plural(info.repaired, 'mis-encoded title or name', 'mis-encoded titles and names')} repaired`);
   } else if (info.stage === 'create-tables') {
     parts.push(plural(Object.keys(info.tables ?? {}).length, 'table'));
   } else if (info.stage === 'publish') {
