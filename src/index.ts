@@ -54,6 +54,7 @@ export { matchBreakdown, MATCH_REASONS } from './analytics/match.js';
 export type { MatchReason } from './analytics/match.js';
 export { exportParquet } from './analytics/export.js';
 export { buildReport } from './analytics/report.js';
+export { reportHtml } from './analytics/report-html.js';
 export type { Figure, Report } from './analytics/report.js';
 export type { ExportOptions, ExportResult, ExportedTable } from './analytics/export.js';
 export type { QueryOptions, QueryResult } from './analytics/query.js';

@@ -16,6 +16,7 @@ import { PACKAGE_ROOT } from '../config/paths.js';
 import { checksFailed, loadCheckFiles, runChecks, type CheckOptions } from '../analytics/checks.js';
 import { exportParquet } from '../analytics/export.js';
 import { buildReport } from '../analytics/report.js';
+import { reportHtml } from '../analytics/report-html.js';
 import { runQuery } from '../analytics/query.js';
 import { ConfigError, firstLine, messageOf, plural, SparkifyError } from '../errors.js';
 import { countRows, createTables } from '../pipeline/create-tables.js';
@@ -265,6 +266,7 @@ export async function main(argv: string[], io: CliIO, deps: { cluster?: ClusterC
 
   addCommonOptions(program.command('report'), { sources: false })
     .option('--format <format>', 'table, json or csv (default table)')
+    .option('--html <file>', 'also write the report as one HTML page with charts (static SVG: no script, nothing fetched)')
     .description('what users listen to: top songs and artists, when, where, free and paid, level changes, devices, sessions, the match rate')
     .addHelpText('after', helpExamples(['sparkify report', 'sparkify report --format csv > report.csv', 'sparkify report -w redshift --json']))
     .action(action(async (flags, config, out) => {
@@ -272,7 +274,22 @@ export async function main(argv: string[], io: CliIO, deps: { cluster?: ClusterC
       if (format !== 'table' && format !== 'json' && format !== 'csv') {
         throw new SparkifyError('USAGE_INVALID', `--format ${format} is not one of table, json, csv.`, { hint: 'Use --format table (the default), json or csv; --json gives the JSON envelope.' });
       }
-      await withWarehouse(out, config, async (wh) => printAnalyticsReport(out, await buildReport(wh), format), { readOnly: true });
+      const html = (flags as CommonFlags & { html?: string }).html;
+      await withWarehouse(
+        out,
+        config,
+        async (wh) => {
+          const report = await buildReport(wh);
+          if (html) {
+            const { writeFile } = await import('node:fs/promises');
+            const file = path.resolve(io.cwd, html);
+            await writeFile(file, await reportHtml(report, { warehouse: wh.description }));
+            out.line(`sparkify: the report with its charts is in ${file}`);
+          }
+          printAnalyticsReport(out, report, format);
+        },
+        { readOnly: true },
+      );
     }));
 
   addCommonOptions(program.command('export'), { sources: false })
