@@ -82,14 +82,14 @@ describe('sparkify query, check, run --check', () => {
     expect(r.code).toBe(0);
     const json = JSON.parse(r.stdout) as { ok: boolean; result: { tables: { table: string; location: string; rows: number }[] } };
     expect(json.result.tables.map((t) => [t.table, t.location, t.rows])).toEqual([
-      ['songplays', path.join(out, 'songplays.parquet'), 6820],
+      ['songplays', `${path.join(out, 'songplays')}/`, 6820],
       ['users', path.join(out, 'users.parquet'), 96], // one user was deleted above
-      ['songs', path.join(out, 'songs.parquet'), 71],
+      ['songs', `${path.join(out, 'songs')}/`, 71],
       ['artists', path.join(out, 'artists.parquet'), 69],
-      ['time', path.join(out, 'time.parquet'), 6813],
+      ['time', `${path.join(out, 'time')}/`, 6813],
     ]);
     const text = sparkify(['export', '--out', out]);
-    expect(text.stdout.split('\n')[0]).toMatch(/songplays\.parquet {2}6,820 rows, [\d.]+ KB$/);
+    expect(text.stdout.split('\n')[0]).toMatch(/songplays\/ {2}6,820 rows in 1 file, [\d.]+ KB, partitioned by year, month$/);
   });
 
   it('reports what users listen to: a table per figure, CSV, or the envelope', () => {

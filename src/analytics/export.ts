@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { finished } from 'node:stream/promises';
@@ -10,12 +10,22 @@ import type { SourceOptions } from '../sources/source.js';
 import type { Row, Warehouse } from '../warehouses/warehouse.js';
 
 /**
- * The star schema as Parquet files, one per table (`songplays.parquet`, …),
- * into a folder or an `s3://` prefix, from any warehouse: DuckDB writes its
- * own tables; from PostgreSQL or Redshift the rows are read a page at a time
- * (by primary key, so memory stays flat) and an in-memory DuckDB writes them
- * with the column types of tables.ts. The files read back into the same rows.
+ * The star schema as Parquet, into a folder or an `s3://` prefix, in the
+ * data-lake layout of the course's Spark variant: `songplays/` partitioned by
+ * year and month (of start_time), `songs/` by year and artist_id, `time/` by
+ * year and month (Hive-style folders, `year=2018/month=11/`), `users.parquet`
+ * and `artists.parquet` whole. From any warehouse: DuckDB writes its own
+ * tables; from PostgreSQL or Redshift the rows are read a page at a time (by
+ * primary key, so memory stays flat) and an in-memory DuckDB writes them with
+ * the column types of tables.ts. The files read back into the same rows.
  */
+
+/** How each table is laid out: the partition columns, and any that are derived for it. */
+const PARTITIONS: Record<string, { by: string[]; derived?: string }> = {
+  songplays: { by: ['year', 'month'], derived: 'CAST(EXTRACT(YEAR FROM start_time) AS INTEGER) AS year, CAST(EXTRACT(MONTH FROM start_time) AS INTEGER) AS month' },
+  songs: { by: ['year', 'artist_id'] },
+  time: { by: ['year', 'month'] },
+};
 
 export interface ExportOptions {
   /** A folder (created when missing) or `s3://bucket/prefix`. */
@@ -30,9 +40,12 @@ export interface ExportOptions {
 
 export interface ExportedTable {
   table: string;
-  /** The file written: a local path or an `s3://` URI. */
+  /** The file written (`users.parquet`), or the folder of a partitioned table (`songplays/`): a local path or an `s3://` URI. */
   location: string;
+  /** The Hive partition columns, for a partitioned table. */
+  partitionedBy?: string[];
   rows: number;
+  files: number;
   bytes: number;
 }
 
@@ -62,16 +75,20 @@ export async function exportParquet(wh: Warehouse, options: ExportOptions): Prom
     const conn = await engine?.connect();
     try {
       for (const table of tables) {
-        const file = path.join(local, `${table.name}.parquet`);
-        const rows = conn ? await viaDuckDB(wh, conn, table, file, local, options.pageRows ?? 100_000) : await fromDuckDB(wh, table, file);
-        written.push({ table: table.name, location: file, rows, bytes: (await stat(file)).size });
+        const layout = PARTITIONS[table.name];
+        const target = path.join(local, layout ? table.name : `${table.name}.parquet`);
+        const rows = conn ? await viaDuckDB(wh, conn, table, target, local, options.pageRows ?? 100_000) : await fromDuckDB(wh, table, target);
+        const files = layout ? await filesUnder(target) : [target];
+        let bytes = 0;
+        for (const f of files) bytes += (await stat(f)).size;
+        written.push({ table: table.name, location: layout ? `${target}${path.sep}` : target, ...(layout ? { partitionedBy: layout.by } : {}), rows, files: files.length, bytes });
       }
     } finally {
       conn?.closeSync();
       engine?.closeSync();
     }
     if (s3) {
-      for (const t of written) t.location = await upload(t.location, s3, options.s3 ?? {});
+      for (const t of written) t.location = await upload(local, t.location, s3, options.s3 ?? {});
     }
   } catch (err) {
     if (err instanceof SparkifyError) throw err;
@@ -87,11 +104,29 @@ export async function exportParquet(wh: Warehouse, options: ExportOptions): Prom
 
 const quote = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
-/** DuckDB writes its own table; the row count comes from the file it wrote. */
-async function fromDuckDB(wh: Warehouse, table: Table, file: string): Promise<number> {
-  await wh.execute(`COPY (SELECT ${columns(table)} FROM ${table.name} ORDER BY ${table.primaryKey!.join(', ')}) TO ${quote(file)} (FORMAT parquet)`);
-  const [row] = await wh.query<{ n: number }>(`SELECT COUNT(*) AS n FROM read_parquet(${quote(file)})`);
+/** `COPY (SELECT … FROM source) TO target`, whole or partitioned as PARTITIONS says. */
+function copySql(table: Table, source: string, target: string): string {
+  const layout = PARTITIONS[table.name];
+  const select = `SELECT ${columns(table)}${layout?.derived ? `, ${layout.derived}` : ''} FROM ${source} ORDER BY ${table.primaryKey!.join(', ')}`;
+  return `COPY (${select}) TO ${quote(target)} (FORMAT parquet${layout ? `, PARTITION_BY (${layout.by.join(', ')}), OVERWRITE true` : ''})`;
+}
+
+/** What reads the export of `table` back: its file, or every file of its partitions. */
+function readBackSql(table: Table, target: string): string {
+  return PARTITIONS[table.name] ? `read_parquet(${quote(path.join(target, '**', '*.parquet'))}, hive_partitioning = true)` : `read_parquet(${quote(target)})`;
+}
+
+/** DuckDB writes its own table; the row count comes from the files it wrote. */
+async function fromDuckDB(wh: Warehouse, table: Table, target: string): Promise<number> {
+  await wh.execute(copySql(table, table.name, target));
+  const [row] = await wh.query<{ n: number }>(`SELECT COUNT(*) AS n FROM ${readBackSql(table, target)}`);
   return Number(row?.n ?? 0);
+}
+
+/** Every file below `dir`, sorted. */
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries.filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name)).sort();
 }
 
 type DuckConn = Awaited<ReturnType<Awaited<ReturnType<typeof import('@duckdb/node-api').DuckDBInstance.create>>['connect']>>;
@@ -124,7 +159,7 @@ async function viaDuckDB(wh: Warehouse, conn: DuckConn, table: Table, file: stri
     }
     const types = `{${table.columns.map((c) => `${quote(c.name)}: ${quote(duckType(c.type))}`).join(', ')}}`;
     const source = rows === 0 ? `(SELECT ${table.columns.map((c) => `CAST(NULL AS ${duckType(c.type)}) AS ${c.name}`).join(', ')} WHERE false)` : `read_json(${quote(path.join(pages, '*.json'))}, format = 'newline_delimited', columns = ${types})`;
-    await conn.run(`COPY (SELECT * FROM ${source} ORDER BY ${k}) TO ${quote(file)} (FORMAT parquet)`);
+    await conn.run(copySql(table, source, file));
     return rows;
   } finally {
     await rm(pages, { recursive: true, force: true });
@@ -145,8 +180,8 @@ function literal(wh: Warehouse, v: Row[string]): string {
   return wh.dialect.quoteString(String(v));
 }
 
-/** Uploads one file to `s3://bucket/prefix/<name>`, returning its URI. */
-async function upload(file: string, s3: { bucket: string; prefix: string }, options: SourceOptions): Promise<string> {
+/** Uploads a file, or every file of a partitioned table's folder, below `s3://bucket/prefix/`, keeping the layout; returns the URI. */
+async function upload(root: string, location: string, s3: { bucket: string; prefix: string }, options: SourceOptions): Promise<string> {
   const { PutObjectCommand, S3Client } = await import('@aws-sdk/client-s3');
   const endpoint = options.s3Endpoint?.replace(/\/+$/, '');
   const client = new S3Client({
@@ -157,12 +192,17 @@ async function upload(file: string, s3: { bucket: string; prefix: string }, opti
     // trailer, which S3-compatible stores (MinIO, s3rver) may store verbatim.
     requestChecksumCalculation: 'WHEN_REQUIRED',
   });
-  const key = `${s3.prefix ? `${s3.prefix.replace(/\/+$/, '')}/` : ''}${path.basename(file)}`;
+  const base = s3.prefix ? `${s3.prefix.replace(/\/+$/, '')}/` : '';
+  const folder = location.endsWith(path.sep);
+  const files = folder ? await filesUnder(location) : [location];
   try {
-    const size = (await stat(file)).size;
-    await client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: createReadStream(file), ContentLength: size, ContentType: 'application/vnd.apache.parquet' }));
+    for (const file of files) {
+      const key = base + path.relative(root, file).split(path.sep).join('/');
+      const size = (await stat(file)).size;
+      await client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: createReadStream(file), ContentLength: size, ContentType: 'application/vnd.apache.parquet' }));
+    }
   } finally {
     client.destroy();
   }
-  return `s3://${s3.bucket}/${key}`;
+  return `s3://${s3.bucket}/${base}${path.relative(root, location).split(path.sep).join('/')}${folder ? '/' : ''}`;
 }

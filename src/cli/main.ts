@@ -306,7 +306,10 @@ export async function main(argv: string[], io: CliIO, deps: { cluster?: ClusterC
         async (wh) => {
           const result = await exportParquet(wh, { out: target, s3: sourceOptions(config) });
           if (out.json) return out.succeed(result);
-          for (const t of result.tables) io.stdout.write(`${t.location}  ${plural(t.rows, 'row')}, ${bytes(t.bytes)}\n`);
+          for (const t of result.tables) {
+            const layout = t.partitionedBy ? ` in ${plural(t.files, 'file')}, ${bytes(t.bytes)}, partitioned by ${t.partitionedBy.join(', ')}` : `, ${bytes(t.bytes)}`;
+            io.stdout.write(`${t.location}  ${plural(t.rows, 'row')}${layout}\n`);
+          }
         },
         { readOnly: true },
       );
