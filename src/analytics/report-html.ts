@@ -130,7 +130,8 @@ ${table(figure, name === 'level changes' ? 20 : 12)}</section>`);
 body { font: 14px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 980px; color: #222; }
 h1 { font-size: 1.6rem; } h2 { font-size: 1.15rem; margin-top: 2.2rem; border-bottom: 1px solid #ddd; }
 table { border-collapse: collapse; margin: .5rem 0; } td, th { padding: 2px 10px; text-align: left; border-bottom: 1px solid #eee; }
-figure { margin: .5rem 0; } .more, .meta { color: #666; }
+figure { margin: .5rem 0; } figure svg { max-width: 100%; height: auto; } .more, .meta { color: #666; }
+@media print { body { margin: 0; max-width: none; font-size: 11px; } section { break-inside: avoid; } h2 { margin-top: 1.2rem; } }
 </style></head>
 <body>
 <h1>Sparkify: what users listen to</h1>
