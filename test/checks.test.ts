@@ -7,13 +7,13 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { MATCH_REASONS, matchBreakdown, type MatchReason } from '../src/analytics/match.js';
 import { builtInChecks, checksFailed, loadCheckFiles, runChecks, type CheckOptions, type CheckResult } from '../src/analytics/checks.js';
 import type { Warehouse } from '../src/warehouses/warehouse.js';
-import { openWithSample } from './helpers/faults.js';
+import { sampleWarehouse } from './helpers/faults.js';
 import { rawEvents, rawSongs } from './helpers/oracle.js';
-import { testWarehouses, type OpenedTestWarehouse } from './warehouses.js';
+import { testWarehouses } from './warehouses.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sparkify-checks-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -39,23 +39,17 @@ const failing = (results: CheckResult[]) => results.filter((r) => r.status !== '
 
 for (const kind of testWarehouses()) {
   describe(`${kind.name}: data-quality checks`, () => {
-    let ctx: OpenedTestWarehouse;
-    let wh: Warehouse;
-    beforeAll(async () => {
-      ctx = await openWithSample(kind);
-      wh = ctx.warehouse;
-    });
-    afterAll(async () => ctx?.cleanup());
+    const warehouse = sampleWarehouse(kind);
 
     it('all pass on the sample, except the match rate, which warns with its figures', async () => {
-      const results = await runChecks(wh);
+      const results = await runChecks(warehouse());
       expect(results.map((r) => r.name)).toEqual(builtInChecks().map((c) => c.name));
       expect(failing(results)).toEqual(['plays matched to a song']);
       const match = results.at(-1)!;
       expect(match).toMatchObject({ severity: 'warn', status: 'fail', failing: 1 });
       expect(match.sample[0]).toMatchObject({ matched: 1, plays: 6820 });
       expect(checksFailed(results)).toBe(false);
-      expect(failing(await runChecks(wh, { minMatchRate: 0.0001 }))).toEqual([]);
+      expect(failing(await runChecks(warehouse(), { minMatchRate: 0.0001 }))).toEqual([]);
     });
 
     it('explains every unmatched play, as computed from the raw sample files', async () => {
@@ -75,14 +69,14 @@ for (const kind of testWarehouses()) {
         expected[why]++;
       }
       expect(expected.matched).toBe(1);
-      expect(await matchBreakdown(wh)).toEqual(expected);
+      expect(await matchBreakdown(warehouse())).toEqual(expected);
       // The match-rate check shows the same figures.
-      const [rate] = (await runChecks(wh)).filter((r) => r.name === 'plays matched to a song');
+      const [rate] = (await runChecks(warehouse())).filter((r) => r.name === 'plays matched to a song');
       expect(rate!.sample[0]).toMatchObject({ matched: 1, plays: 6820, 'artist only': expected['artist only'], 'mis-encoded': expected['mis-encoded'] });
     });
 
     it('each fails on the breakage it guards against', async () => {
-      const dropKey = (t: string) => (wh.dialect.primaryKeys === 'index' ? [`ALTER TABLE ${t} DROP CONSTRAINT ${t}_pkey`] : []);
+      const dropKey = (t: string) => (warehouse().dialect.primaryKeys === 'index' ? [`ALTER TABLE ${t} DROP CONSTRAINT ${t}_pkey`] : []);
       const firstUser = '(SELECT MIN(user_id) FROM songplays)';
       const cases: [string[], string[]][] = [
         [['DELETE FROM songplays WHERE songplay_id = 1'], ['songplays reconcile with staging']],
@@ -94,14 +88,14 @@ for (const kind of testWarehouses()) {
         [['DELETE FROM artists'], ['artists is not empty', 'songplays.artist_id is in artists']],
       ];
       for (const [breakIt, expected] of cases) {
-        const results = await checksAfter(wh, breakIt, { minMatchRate: 0 });
+        const results = await checksAfter(warehouse(), breakIt, { minMatchRate: 0 });
         expect(failing(results), breakIt.join('; ')).toEqual(expected);
         expect(checksFailed(results)).toBe(true);
         const first = results.find((r) => r.name === expected[0])!;
         expect(first.sample.length, `${expected[0]} shows the rows that break it`).toBeGreaterThan(0);
       }
       // Nothing of the breakages stayed.
-      expect(failing(await runChecks(wh, { minMatchRate: 0 }))).toEqual([]);
+      expect(failing(await runChecks(warehouse(), { minMatchRate: 0 }))).toEqual([]);
     });
 
     it("runs the user's own checks from .sql files; one whose query fails is an error, not a pass", async () => {
@@ -115,7 +109,7 @@ for (const kind of testWarehouses()) {
         ['plays_in_2018', 'warn', 'the sample is November 2018'],
         ['typo', 'error', 'rows returned by typo.sql'],
       ]);
-      const results = (await runChecks(wh, { minMatchRate: 0, extra })).slice(-3);
+      const results = (await runChecks(warehouse(), { minMatchRate: 0, extra })).slice(-3);
       expect(results.map((r) => [r.name, r.status])).toEqual([
         ['paid_users_play', 'pass'],
         ['plays_in_2018', 'pass'],

@@ -11,10 +11,9 @@ import { exportParquet } from '../src/analytics/export.js';
 import { STAR_TABLES } from '../src/schema/tables.js';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { openWarehouse } from '../src/warehouses/open-warehouse.js';
-import type { Warehouse } from '../src/warehouses/warehouse.js';
-import { openWithSample } from './helpers/faults.js';
+import { openWithSample, sampleWarehouse } from './helpers/faults.js';
 import { S3RVER_CREDENTIALS, startS3rver, type RunningS3rver } from './helpers/s3rver.js';
-import { dump, testWarehouses, type OpenedTestWarehouse } from './warehouses.js';
+import { dump, testWarehouses } from './warehouses.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sparkify-export-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -34,17 +33,11 @@ async function readBack(location: string, columns: readonly string[]): Promise<u
 
 for (const kind of testWarehouses()) {
   describe(`${kind.name}: Parquet export`, () => {
-    let ctx: OpenedTestWarehouse;
-    let wh: Warehouse;
-    beforeAll(async () => {
-      ctx = await openWithSample(kind);
-      wh = ctx.warehouse;
-    });
-    afterAll(async () => ctx?.cleanup());
+    const warehouse = sampleWarehouse(kind);
 
     it('writes one file per star table that reads back as the same rows (pages of 1,000 from a server)', async () => {
       const out = path.join(dir, kind.name);
-      const result = await exportParquet(wh, { out, pageRows: 1000 });
+      const result = await exportParquet(warehouse(), { out, pageRows: 1000 });
       expect(result.tables.map((t) => [t.table, t.location, t.partitionedBy, t.rows])).toEqual([
         ['songplays', path.join(out, 'songplays') + path.sep, ['year', 'month'], 6820],
         ['users', path.join(out, 'users.parquet'), undefined, 97],
@@ -57,7 +50,7 @@ for (const kind of testWarehouses()) {
       expect(result.tables.find((t) => t.table === 'songs')!.files).toBeGreaterThan(60);
       for (const t of result.tables) {
         const names = STAR_TABLES.find((x) => x.name === t.table)!.columns.map((c) => c.name);
-        expect(await readBack(t.location, names), t.table).toEqual(await dump(wh, t.table, names));
+        expect(await readBack(t.location, names), t.table).toEqual(await dump(warehouse(), t.table, names));
       }
     });
   });

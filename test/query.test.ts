@@ -6,28 +6,21 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { oneStatement, runQuery } from '../src/analytics/query.js';
 import { openWarehouse } from '../src/warehouses/open-warehouse.js';
-import type { Warehouse } from '../src/warehouses/warehouse.js';
-import { openWithSample } from './helpers/faults.js';
-import { testWarehouses, type OpenedTestWarehouse } from './warehouses.js';
+import { sampleWarehouse } from './helpers/faults.js';
+import { testWarehouses } from './warehouses.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sparkify-query-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 for (const kind of testWarehouses()) {
   describe(`${kind.name}: queries`, () => {
-    let ctx: OpenedTestWarehouse;
-    let wh: Warehouse;
-    beforeAll(async () => {
-      ctx = await openWithSample(kind);
-      wh = ctx.warehouse;
-    });
-    afterAll(async () => ctx?.cleanup());
+    const warehouse = sampleWarehouse(kind);
 
     it('answers a query with its columns and rows', async () => {
-      const r = await runQuery(wh, '-- free and paid\nSELECT level, COUNT(*) AS plays FROM songplays GROUP BY level ORDER BY level;');
+      const r = await runQuery(warehouse(), '-- free and paid\nSELECT level, COUNT(*) AS plays FROM songplays GROUP BY level ORDER BY level;');
       expect(r.columns).toEqual(['level', 'plays']);
       expect(r.rows).toEqual([
         { level: 'free', plays: 1229 },
@@ -37,20 +30,20 @@ for (const kind of testWarehouses()) {
 
     it('refuses what would change the warehouse unless asked to write, and changes nothing', async () => {
       for (const sql of ['DELETE FROM songplays', 'drop table users', ' /* x */ INSERT INTO time SELECT * FROM time', 'CREATE TABLE x AS SELECT 1 AS a']) {
-        await expect(runQuery(wh, sql), sql).rejects.toMatchObject({ code: 'QUERY_REFUSED' });
+        await expect(runQuery(warehouse(), sql), sql).rejects.toMatchObject({ code: 'QUERY_REFUSED' });
       }
-      expect((await runQuery(wh, 'SELECT COUNT(*) AS n FROM songplays')).rows).toEqual([{ n: 6820 }]);
-      await runQuery(wh, 'CREATE TABLE scratch_q AS SELECT 1 AS a', { write: true });
-      expect((await runQuery(wh, 'SELECT a FROM scratch_q')).rows).toEqual([{ a: 1 }]);
-      await runQuery(wh, 'DROP TABLE scratch_q', { write: true });
+      expect((await runQuery(warehouse(), 'SELECT COUNT(*) AS n FROM songplays')).rows).toEqual([{ n: 6820 }]);
+      await runQuery(warehouse(), 'CREATE TABLE scratch_q AS SELECT 1 AS a', { write: true });
+      expect((await runQuery(warehouse(), 'SELECT a FROM scratch_q')).rows).toEqual([{ a: 1 }]);
+      await runQuery(warehouse(), 'DROP TABLE scratch_q', { write: true });
     });
 
     if (kind.name === 'postgres') {
       it('PostgreSQL enforces it too: a query whose function writes fails in the READ ONLY transaction', async () => {
-        await wh.execute('CREATE SEQUENCE IF NOT EXISTS q_seq');
-        await expect(runQuery(wh, "SELECT nextval('q_seq') AS n")).rejects.toThrow(/read-only transaction/);
+        await warehouse().execute('CREATE SEQUENCE IF NOT EXISTS q_seq');
+        await expect(runQuery(warehouse(), "SELECT nextval('q_seq') AS n")).rejects.toThrow(/read-only transaction/);
         // The session is usable afterwards, outside any transaction.
-        expect((await runQuery(wh, 'SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+        expect((await runQuery(warehouse(), 'SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
       });
     }
   });

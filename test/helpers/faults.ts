@@ -3,6 +3,7 @@
  * retried runs: a run that fails must leave every table as `dumpAll` saw it
  * before, and one that recovers must end as a clean run.
  */
+import { afterAll, beforeAll } from 'vitest';
 import { createTables } from '../../src/pipeline/create-tables.js';
 import { etl } from '../../src/pipeline/etl.js';
 import { ALL_TABLES } from '../../src/schema/tables.js';
@@ -68,4 +69,20 @@ export function withFaults(wh: Warehouse, fault: (sql: string) => Error | undefi
 /** A fault on every statement that starts with `prefix`. */
 export function failing(wh: Warehouse, prefix: string): Warehouse {
   return withFaults(wh, (sql) => (sql.trimStart().startsWith(prefix) ? new Error(`injected failure: ${prefix}`) : undefined)).warehouse;
+}
+
+/**
+ * The sample's warehouse of `kind` for the describe block it is called in:
+ * built before its tests, dropped after them.
+ *
+ * @example
+ *   describe('…', () => { const wh = sampleWarehouse(kind); it('…', async () => { await wh().query('…'); }); });
+ */
+export function sampleWarehouse(kind: TestWarehouse): () => Warehouse {
+  let ctx: OpenedTestWarehouse | undefined;
+  beforeAll(async () => {
+    ctx = await openWithSample(kind);
+  });
+  afterAll(async () => ctx?.cleanup());
+  return () => ctx!.warehouse;
 }
