@@ -64,7 +64,9 @@ function measure(argv, env = {}) {
       if (code !== 0) return reject(new Error(`${argv.join(' ')} exited ${code}:\n${stderr}${stdout}`));
       const peakMB = existsSync(peakFile) ? Number(readFileSync(peakFile, 'utf8')) / 1024 : NaN;
       rmSync(peakFile, { force: true });
-      resolve({ seconds, peakMB, report: JSON.parse(stdout) });
+      // sparkify prints the JSON envelope ({ ok, result, … }); the hand-written scripts print their report bare.
+      const out = JSON.parse(stdout);
+      resolve({ seconds, peakMB, report: out.ok === true && out.result ? out.result : out });
     });
   });
 }
