@@ -44,7 +44,7 @@ function columnName(name: string): string {
  * `DISTSTYLE …`, `DISTKEY (…)` and `SORTKEY (…)` from a table's hints.
  *
  * @example
- *   redshiftTableAttributes(songplays); // 'DISTSTYLE KEY DISTKEY (song_id) SORTKEY (start_time)'
+ *   redshiftTableAttributes(songplays); // 'DISTSTYLE EVEN SORTKEY (start_time)'
  */
 export function redshiftTableAttributes(table: Table): string {
   const parts: string[] = [];
