@@ -48,6 +48,13 @@ describe('sparkify query, check, run --check', () => {
     expect(JSON.parse(sparkify(['query', '--format', 'json'], 'SELECT COUNT(*) AS n FROM users').stdout)).toEqual([{ n: 97 }]);
   });
 
+  it('gives integers beyond 2^53 exactly, as digits, in the envelope and in --format json', () => {
+    const sql = 'SELECT CAST(9007199254740993 AS BIGINT) AS big';
+    const envelope = JSON.parse(sparkify(['query', sql, '--json']).stdout) as { ok: boolean; result: { rows: unknown[] } };
+    expect(envelope).toMatchObject({ ok: true, result: { rows: [{ big: '9007199254740993' }] } });
+    expect(JSON.parse(sparkify(['query', sql, '--format', 'json']).stdout)).toEqual([{ big: '9007199254740993' }]);
+  });
+
   it('refuses to change the warehouse without --write (exit 2), and a format it does not know', () => {
     const refused = sparkify(['query', 'DELETE FROM users']);
     expect(refused.code).toBe(2);

@@ -7,6 +7,7 @@ import { firstLine, messageOf, SparkifyError } from '../errors.js';
 import { STAR_TABLES, type Table } from '../schema/tables.js';
 import { parseS3Location } from '../sources/s3-location.js';
 import type { SourceOptions } from '../sources/source.js';
+import { bigintAsText } from '../warehouses/values.js';
 import type { Row, Warehouse } from '../warehouses/warehouse.js';
 
 /**
@@ -150,7 +151,7 @@ async function viaDuckDB(wh: Warehouse, conn: DuckConn, table: Table, file: stri
       const batch = await wh.query(`SELECT ${columns(table)} FROM ${table.name}${where} ORDER BY ${k} LIMIT ${pageRows}`);
       if (batch.length === 0) break;
       const out = createWriteStream(path.join(pages, `${String(page++).padStart(6, '0')}.json`));
-      for (const r of batch) out.write(`${JSON.stringify(r, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}\n`);
+      for (const r of batch) out.write(`${JSON.stringify(r, bigintAsText)}\n`);
       out.end();
       await finished(out);
       rows += batch.length;

@@ -5,6 +5,7 @@ import type { QueryResult } from '../analytics/query.js';
 import type { Report } from '../analytics/report.js';
 import { plural, SparkifyError } from '../errors.js';
 import type { SqlValue } from '../warehouses/warehouse.js';
+import { bigintAsText } from '../warehouses/values.js';
 import { printable, type CommandOutput } from './output.js';
 
 /**
@@ -20,7 +21,7 @@ export function printQuery(out: CommandOutput, result: QueryResult, format: Quer
   const { io } = out;
   if (out.json || format === 'json') {
     if (out.json) out.succeed({ columns: result.columns, rows: result.rows, seconds: result.seconds });
-    else io.stdout.write(`${JSON.stringify(result.rows, jsonValue, 2)}\n`);
+    else io.stdout.write(`${JSON.stringify(result.rows, bigintAsText, 2)}\n`);
     return;
   }
   if (format === 'csv') {
@@ -41,10 +42,6 @@ export function printQuery(out: CommandOutput, result: QueryResult, format: Quer
 function cell(v: SqlValue | undefined): string {
   if (v === null || v === undefined) return '';
   return typeof v === 'bigint' ? v.toString() : String(v);
-}
-
-function jsonValue(_key: string, v: unknown): unknown {
-  return typeof v === 'bigint' ? v.toString() : v;
 }
 
 const MARKS = { pass: '✓', fail: '✗', error: '!' } as const;
@@ -101,7 +98,7 @@ export function printReport(out: CommandOutput, report: Report, format: QueryFor
   const { io } = out;
   if (out.json || format === 'json') {
     if (out.json) out.succeed(report);
-    else io.stdout.write(`${JSON.stringify(report, jsonValue, 2)}\n`);
+    else io.stdout.write(`${JSON.stringify(report, bigintAsText, 2)}\n`);
     return;
   }
   if (format === 'csv') {

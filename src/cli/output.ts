@@ -3,6 +3,7 @@ import { ConfigError, num, plural, SparkifyError, toSparkifyError, type ConfigIs
 import type { DoctorReport } from '../pipeline/doctor.js';
 import type { DryRun } from '../pipeline/dry-run.js';
 import type { EtlReport } from '../pipeline/report.js';
+import { bigintAsText } from '../warehouses/values.js';
 import { colorsFor, isLiveTerminal, liveLine, type Colors, type LiveLine } from './terminal.js';
 
 /** Where the CLI writes; injected so tests can capture it. */
@@ -147,13 +148,14 @@ export interface JsonEnvelope {
 
 /**
  * JSON text for output: two-space indented, every number under a key ending
- * in `seconds` (`seconds`, `delaySeconds`) rounded to milliseconds.
+ * in `seconds` (`seconds`, `delaySeconds`) rounded to milliseconds, and
+ * integers beyond 2^53 (bigint) as their exact digits in a string.
  *
  * @example
  *   toJson({ seconds: 0.023762935999999967 }); // '{\n  "seconds": 0.024\n}'
  */
 export function toJson(value: unknown): string {
-  return JSON.stringify(value, (key, v: unknown) => (typeof v === 'number' && /seconds$/i.test(key) ? Math.round(v * 1000) / 1000 : v), 2);
+  return JSON.stringify(value, (key, v: unknown) => (typeof v === 'number' && /seconds$/i.test(key) ? Math.round(v * 1000) / 1000 : bigintAsText(key, v)), 2);
 }
 
 /** An error as JSON output shows it: one-line message, configuration problems as `issues`. */

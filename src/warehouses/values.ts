@@ -8,3 +8,14 @@ export function formatTimestampMs(ms: number): string {
 export function normaliseBigint(v: bigint): number | bigint {
   return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
 }
+
+/**
+ * A JSON replacer for values as warehouses return them (SqlValue): a bigint,
+ * which JSON.stringify refuses, as its exact digits.
+ *
+ * @example
+ *   JSON.stringify({ n: 9007199254740993n }, bigintAsText); // '{"n":"9007199254740993"}'
+ */
+export function bigintAsText(_key: string, v: unknown): unknown {
+  return typeof v === 'bigint' ? v.toString() : v;
+}
