@@ -149,15 +149,14 @@ async function backendFor(target: WarehouseTarget): Promise<Backend> {
     }
     case 'redshift':
     case 'redshift-data-api': {
-      const [{ redshiftDialect }, { redshiftLoadPlan, redshiftSourceIssues }, { setUpRedshiftSession }, { acquireTableLock }] = await Promise.all([
+      const [{ redshiftDialect }, { redshiftLoadPlan, redshiftSourceIssues }, { setUpRedshiftSession }, { acquireTableLock }, { loadErrorTableFor }] = await Promise.all([
         import('./redshift/redshift-dialect.js'),
         import('./redshift/redshift-staging.js'),
         import('./redshift/redshift-session.js'),
         import('./redshift/redshift-lock.js'),
+        import('./redshift/redshift-target.js'),
       ]);
-      const serverless =
-        target.kind === 'redshift' ? /\.redshift-serverless\.amazonaws\.com(\.cn)?$/i.test(target.connection.host) : target.dataApi.workgroupName !== undefined;
-      const loadErrors = serverless ? 'sys' : 'stl';
+      const loadErrors = loadErrorTableFor(target);
       return {
         kind: 'redshift',
         dialect: redshiftDialect,

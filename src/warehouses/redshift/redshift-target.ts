@@ -1,5 +1,6 @@
 import type { ConfigIssue } from '../../errors.js';
 import { describeConnection, type PostgresConnection } from '../postgres/postgres-target.js';
+import type { LoadErrorTable } from './redshift-load-errors.js';
 
 /**
  * Redshift's targets, one per transport, and what only Redshift needs: the
@@ -38,6 +39,20 @@ export interface RedshiftDataApiTarget {
   /** The Data API's region; the AWS chain's when absent. */
   region?: string;
   copy: RedshiftCopyOptions;
+}
+
+/** `<workgroup>.<account>.<region>.redshift-serverless.amazonaws.com`. */
+export function isServerlessHost(host: string): boolean {
+  return /\.redshift-serverless\.amazonaws\.com(\.cn)?$/i.test(host);
+}
+
+/**
+ * Where a target's COPY errors are read back: SYS_LOAD_ERROR_DETAIL on
+ * Serverless (a workgroup, or its endpoint), STL_LOAD_ERRORS on a provisioned cluster.
+ */
+export function loadErrorTableFor(target: RedshiftTarget | RedshiftDataApiTarget): LoadErrorTable {
+  const serverless = target.kind === 'redshift' ? isServerlessHost(target.connection.host) : target.dataApi.workgroupName !== undefined;
+  return serverless ? 'sys' : 'stl';
 }
 
 /** `Redshift awsuser@host:5439/dev (schema public)`, safe to print. */

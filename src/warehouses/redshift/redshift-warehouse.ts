@@ -11,7 +11,7 @@ import type { LoadErrorTable } from './redshift-load-errors.js';
 import { acquireTableLock } from './redshift-lock.js';
 import { setUpRedshiftSession } from './redshift-session.js';
 import { loadStagingRedshift, redshiftSourceChecks } from './redshift-staging.js';
-import { describeRedshift, type RedshiftTarget } from './redshift-target.js';
+import { describeRedshift, loadErrorTableFor, type RedshiftTarget } from './redshift-target.js';
 
 /**
  * Amazon Redshift over its PostgreSQL wire protocol: a PostgresWarehouse
@@ -31,10 +31,7 @@ export interface RedshiftOptions {
   readOnly?: boolean;
 }
 
-/** `<workgroup>.<account>.<region>.redshift-serverless.amazonaws.com`. */
-export function isServerlessHost(host: string): boolean {
-  return /\.redshift-serverless\.amazonaws\.com(\.cn)?$/i.test(host);
-}
+export { isServerlessHost } from './redshift-target.js';
 
 /** Redshift over its PostgreSQL wire protocol. */
 export class RedshiftWarehouse extends PostgresWarehouse {
@@ -72,8 +69,7 @@ export class RedshiftWarehouse extends PostgresWarehouse {
   }
 
   override loadStaging(table: Table, input: StagingInput): Promise<StagingLoadResult> {
-    const loadErrors = this.options.loadErrors ?? (isServerlessHost(this.target.connection.host) ? 'sys' : 'stl');
-    return loadStagingRedshift(this, table, input, { copy: this.target.copy, loadErrors });
+    return loadStagingRedshift(this, table, input, { copy: this.target.copy, loadErrors: this.options.loadErrors ?? loadErrorTableFor(this.target) });
   }
 
   override lock(): Promise<() => Promise<void>> {

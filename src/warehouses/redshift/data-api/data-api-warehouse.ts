@@ -7,7 +7,7 @@ import type { LoadErrorTable } from '../redshift-load-errors.js';
 import { acquireTableLock } from '../redshift-lock.js';
 import { setUpRedshiftSession } from '../redshift-session.js';
 import { loadStagingRedshift, redshiftSourceChecks } from '../redshift-staging.js';
-import { describeRedshiftDataApi, type RedshiftDataApiTarget } from '../redshift-target.js';
+import { describeRedshiftDataApi, loadErrorTableFor, type RedshiftDataApiTarget } from '../redshift-target.js';
 import { DataApiSession, type DataApiOptions } from './data-api-session.js';
 import { splitStatements } from './data-api-statements.js';
 
@@ -103,8 +103,7 @@ export class RedshiftDataApiWarehouse implements Warehouse {
   }
 
   loadStaging(table: Table, input: StagingInput): Promise<StagingLoadResult> {
-    const loadErrors = this.options.loadErrors ?? (this.target.dataApi.workgroupName !== undefined ? 'sys' : 'stl');
-    return loadStagingRedshift(this, table, input, { copy: this.target.copy, loadErrors });
+    return loadStagingRedshift(this, table, input, { copy: this.target.copy, loadErrors: this.options.loadErrors ?? loadErrorTableFor(this.target) });
   }
 
   lock(): Promise<() => Promise<void>> {
