@@ -101,7 +101,8 @@ for (const kind of testWarehouses()) {
     it("runs the user's own checks from .sql files; one whose query fails is an error, not a pass", async () => {
       const checks = mkdtempSync(path.join(dir, 'user-'));
       writeFileSync(path.join(checks, 'plays_in_2018.sql'), '-- description: the sample is November 2018\n-- severity: warn\nSELECT songplay_id FROM songplays p JOIN time t USING (start_time) WHERE t.year <> 2018;\n');
-      writeFileSync(path.join(checks, 'paid_users_play.sql'), "SELECT user_id FROM users u WHERE level = 'paid' AND NOT EXISTS (SELECT 1 FROM songplays p WHERE p.user_id = u.user_id)\n");
+      // A comment at the end of a line: the check still runs inside its wrapper.
+      writeFileSync(path.join(checks, 'paid_users_play.sql'), "SELECT user_id FROM users u -- every paid user\nWHERE level = 'paid' AND NOT EXISTS (SELECT 1 FROM songplays p WHERE p.user_id = u.user_id) -- plays\n");
       writeFileSync(path.join(checks, 'typo.sql'), 'SELECT * FROM song_plays\n');
       const extra = await loadCheckFiles(checks);
       expect(extra.map((c) => [c.name, c.severity, c.description])).toEqual([
@@ -126,6 +127,8 @@ describe('check files', () => {
     const d = mkdtempSync(path.join(dir, 'bad-'));
     writeFileSync(path.join(d, 'empty.sql'), '-- only a comment\n');
     await expect(loadCheckFiles(d)).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: `${path.join(d, 'empty.sql')} holds no query.` });
+    writeFileSync(path.join(d, 'empty.sql'), 'SELECT 1; SELECT 2\n');
+    await expect(loadCheckFiles(d)).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: `${path.join(d, 'empty.sql')}: The SQL holds 2 statements; a query runs one.` });
     writeFileSync(path.join(d, 'empty.sql'), '-- severity: fatal\nSELECT 1\n');
     await expect(loadCheckFiles(d)).rejects.toMatchObject({ message: `${path.join(d, 'empty.sql')}: severity "fatal" is neither error nor warn.` });
   });

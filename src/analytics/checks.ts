@@ -4,6 +4,7 @@ import { firstLine, messageOf, SparkifyError } from '../errors.js';
 import { STAGING_TABLES, STAR_TABLES } from '../schema/tables.js';
 import type { Row, Warehouse } from '../warehouses/warehouse.js';
 import { MATCH_BREAKDOWN_SQL, MATCH_REASONS } from './match.js';
+import { oneStatement } from './query.js';
 
 /**
  * Data-quality checks, as data: each is a SQL query returning the rows that
@@ -147,7 +148,7 @@ export async function runChecks(wh: Warehouse, options: CheckOptions = {}): Prom
     const started = performance.now();
     const base = { name: check.name, description: check.description, severity: check.severity };
     try {
-      const rows = await wh.query(`SELECT * FROM (${stripSemicolon(check.sql)}) failing LIMIT ${SAMPLE_LIMIT + 1}`);
+      const rows = await wh.query(`SELECT * FROM (${oneStatement(check.sql)}) failing LIMIT ${SAMPLE_LIMIT + 1}`);
       results.push({ ...base, status: rows.length === 0 ? 'pass' : 'fail', failing: rows.length, more: rows.length > SAMPLE_LIMIT, sample: rows.slice(0, SAMPLE_LIMIT), seconds: seconds(started) });
     } catch (err) {
       results.push({ ...base, status: 'error', failing: 0, more: false, sample: [], error: firstLine(messageOf(err)), seconds: seconds(started) });
@@ -189,15 +190,19 @@ export async function loadCheckFiles(dir: string): Promise<Check[]> {
     if (severity !== 'error' && severity !== 'warn') {
       throw new SparkifyError('CONFIG_INVALID', `${path.join(dir, n)}: severity "${severity}" is neither error nor warn.`, { hint: 'Write -- severity: error, or -- severity: warn.' });
     }
-    const sql = stripSemicolon(text.replace(/^\s*--[^\n]*\n/gm, '').trim());
-    if (sql === '') throw new SparkifyError('CONFIG_INVALID', `${path.join(dir, n)} holds no query.`, { hint: 'A check is one SELECT returning the rows that break it.' });
+    // The same reading as sparkify query's: comments anywhere (a trailing `-- …` would swallow the wrapper's
+    // closing parenthesis), a final semicolon, exactly one statement.
+    let sql: string;
+    try {
+      sql = oneStatement(text);
+    } catch (err) {
+      const file = path.join(dir, n);
+      const message = /no SQL/.test(messageOf(err)) ? `${file} holds no query.` : `${file}: ${messageOf(err)}`;
+      throw new SparkifyError('CONFIG_INVALID', message, { hint: 'A check is one SELECT returning the rows that break it.' });
+    }
     checks.push({ name: n.replace(/\.sql$/, ''), description: /--\s*description:\s*([^\n]*)/i.exec(header)?.[1]?.trim() ?? `rows returned by ${n}`, severity, sql });
   }
   return checks;
-}
-
-function stripSemicolon(sql: string): string {
-  return sql.trim().replace(/;\s*$/, '');
 }
 
 function seconds(started: number): number {
