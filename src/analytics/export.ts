@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { finished } from 'node:stream/promises';
 import { firstLine, messageOf, SparkifyError } from '../errors.js';
+import { baseDialect } from '../schema/dialect.js';
 import { STAR_TABLES, type Table } from '../schema/tables.js';
 import { parseS3Location } from '../sources/s3-location.js';
 import type { SourceOptions } from '../sources/source.js';
@@ -158,8 +159,8 @@ async function viaDuckDB(wh: Warehouse, conn: DuckConn, table: Table, file: stri
       last = batch.at(-1)![k];
       if (batch.length < pageRows) break;
     }
-    const types = `{${table.columns.map((c) => `${quote(c.name)}: ${quote(duckType(c.type))}`).join(', ')}}`;
-    const source = rows === 0 ? `(SELECT ${table.columns.map((c) => `CAST(NULL AS ${duckType(c.type)}) AS ${c.name}`).join(', ')} WHERE false)` : `read_json(${quote(path.join(pages, '*.json'))}, format = 'newline_delimited', columns = ${types})`;
+    const types = `{${table.columns.map((c) => `${quote(c.name)}: ${quote(duckdbType(c))}`).join(', ')}}`;
+    const source = rows === 0 ? `(SELECT ${table.columns.map((c) => `CAST(NULL AS ${duckdbType(c)}) AS ${c.name}`).join(', ')} WHERE false)` : `read_json(${quote(path.join(pages, '*.json'))}, format = 'newline_delimited', columns = ${types})`;
     await conn.run(copySql(table, source, file));
     return rows;
   } finally {
@@ -167,13 +168,15 @@ async function viaDuckDB(wh: Warehouse, conn: DuckConn, table: Table, file: stri
   }
 }
 
+/** A column's DuckDB type: DuckDB's dialect is the base one (VARCHAR, INTEGER, BIGINT, DOUBLE PRECISION, TIMESTAMP). */
+function duckdbType(c: Table['columns'][number]): string {
+  return baseDialect.typeName(c.type, c);
+}
+
 function columns(table: Table): string {
   return table.columns.map((c) => c.name).join(', ');
 }
 
-function duckType(type: Table['columns'][number]['type']): string {
-  return { text: 'VARCHAR', integer: 'INTEGER', bigint: 'BIGINT', double: 'DOUBLE', timestamp: 'TIMESTAMP' }[type];
-}
 
 /** A key value as a literal of the warehouse's SQL: numbers as they are, text and timestamps quoted. */
 function literal(wh: Warehouse, v: Row[string]): string {
