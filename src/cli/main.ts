@@ -143,6 +143,21 @@ export async function main(argv: string[], io: CliIO, deps: { cluster?: ClusterC
     }
   };
 
+  /**
+   * run and etl: load, transform, publish (run also replaces the tables it builds, all at once, only if the
+   * whole run succeeds); with --dry-run the statements instead; with --check the checks after.
+   */
+  const load = (command: 'run' | 'etl') =>
+    action(async (flags, config, out) => {
+      if (flags.dryRun) return printDryRun(out, await dryRun(config.warehouse, command, etlOptions(config, undefined)));
+      await stoppable((signal) =>
+        withWarehouse(out, config, async (wh) => {
+          const report = await etl(wh, { ...etlOptions(config, progressPrinter(out)), replaceTables: command === 'run', signal });
+          exitCode = await reportAndCheck(out, wh, report, flags as CheckFlags);
+        }),
+      );
+    });
+
   addCheckOptions(addCommonOptions(program.command('run'), {}))
     .description('the whole job: build every table from the sources (create-tables and etl in one step)')
     .addHelpText('after', helpExamples([
@@ -152,16 +167,7 @@ export async function main(argv: string[], io: CliIO, deps: { cluster?: ClusterC
       'sparkify run --dry-run             # every statement it would send, without connecting',
       'sparkify run --json                # one JSON envelope on stdout: result.counts, result.stages',
     ]))
-    .action(action(async (flags, config, out) => {
-      if (flags.dryRun) return printDryRun(out, await dryRun(config.warehouse, 'run', etlOptions(config, undefined)));
-      await stoppable((signal) =>
-        withWarehouse(out, config, async (wh) => {
-          // The tables are replaced at the end, all at once, only if the whole run succeeds.
-          const report = await etl(wh, { ...etlOptions(config, progressPrinter(out)), replaceTables: true, signal });
-          exitCode = await reportAndCheck(out, wh, report, flags as CheckFlags);
-        }),
-      );
-    }));
+    .action(load('run'));
 
   addCommonOptions(program.command('create-tables'), { sources: false, writes: true })
     .description('drop (if present) and create the staging tables, the star schema and etl_rejects')
@@ -185,15 +191,7 @@ export async function main(argv: string[], io: CliIO, deps: { cluster?: ClusterC
       'sparkify etl --logs data/more_log_data            # into tables create-tables made',
       'sparkify etl --max-rejects 0 -v                   # fail and change nothing on the first bad record',
     ]))
-    .action(action(async (flags, config, out) => {
-      if (flags.dryRun) return printDryRun(out, await dryRun(config.warehouse, 'etl', etlOptions(config, undefined)));
-      await stoppable((signal) =>
-        withWarehouse(out, config, async (wh) => {
-          const report = await etl(wh, { ...etlOptions(config, progressPrinter(out)), signal });
-          exitCode = await reportAndCheck(out, wh, report, flags as CheckFlags);
-        }),
-      );
-    }));
+    .action(load('etl'));
 
   addCommonOptions(program.command('counts'), { sources: false })
     .description('row count of every table')
