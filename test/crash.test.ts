@@ -5,8 +5,6 @@
  * input large enough that the load takes a few seconds.
  */
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +15,8 @@ import { ALL_TABLES } from '../src/schema/tables.js';
 import { DuckDBWarehouse } from '../src/warehouses/duckdb/duckdb-warehouse.js';
 import { PostgresWarehouse } from '../src/warehouses/postgres/postgres-warehouse.js';
 import type { Warehouse } from '../src/warehouses/warehouse.js';
-import { SAMPLE_LOGS, SAMPLE_SONGS } from './helpers/oracle.js';
+import { copiedSampleLogs } from './helpers/faults.js';
+import { SAMPLE_SONGS } from './helpers/oracle.js';
 import { DIST } from './helpers/paths.js';
 import { TEST_PG, dropSchema, runsHere, testWarehouse, uniqueSchema, type TestWarehouseName } from './warehouses.js';
 
@@ -28,15 +27,7 @@ const CHILD = path.resolve(import.meta.dirname, 'helpers/crash-child.mjs');
 type Tables = Record<string, { rows: number; md5: string }>;
 type ChildEvent = { type: 'stage-start' | 'progress' | 'done'; stage?: string; records?: number; rss?: number };
 
-let dir: string;
-let logs: string;
-
-beforeAll(() => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'sparkify-crash-'));
-  logs = path.join(dir, 'log_data');
-  for (let i = 0; i < COPIES; i++) cpSync(SAMPLE_LOGS, path.join(logs, `copy-${String(i).padStart(2, '0')}`), { recursive: true });
-}, 120_000);
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const big = copiedSampleLogs(COPIES, 'crash');
 
 /**
  * Every table as its row count and a hash of its sorted rows, computed by the
@@ -57,7 +48,7 @@ async function dumpAll(wh: Warehouse): Promise<Tables> {
  * Resolves with what it printed, after it is gone.
  */
 async function runAndKill(target: WarehouseTarget, killWhen: (e: ChildEvent) => boolean | Promise<boolean>): Promise<ChildEvent[]> {
-  const child = spawn(process.execPath, [CHILD, DIST, JSON.stringify(target), SAMPLE_SONGS, logs], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CHILD, DIST, JSON.stringify(target), SAMPLE_SONGS, big.logs()], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
@@ -90,7 +81,7 @@ describe.skipIf(!runsHere('postgres'))('postgres: SIGKILL in the middle of a COP
   it('keeps the last committed tables, and the next etl gives those of a clean run', async () => {
     wh = await PostgresWarehouse.open({ connection: TEST_PG, schema });
     await createTables(wh);
-    await etl(wh, { songs: SAMPLE_SONGS, logs });
+    await etl(wh, { songs: SAMPLE_SONGS, logs: big.logs() });
     const clean = await dumpAll(wh);
     expect(clean.staging_events!.rows).toBe(COPIES * 8056);
 
@@ -111,7 +102,7 @@ describe.skipIf(!runsHere('postgres'))('postgres: SIGKILL in the middle of a COP
     // The server rolls the dead session back and frees its lock as soon as it sees the socket close.
     await waitForLock(wh);
     expect(await dumpAll(wh)).toEqual(clean);
-    await etl(wh, { songs: SAMPLE_SONGS, logs });
+    await etl(wh, { songs: SAMPLE_SONGS, logs: big.logs() });
     expect(await dumpAll(wh)).toEqual(clean);
   });
 });
@@ -119,7 +110,7 @@ describe.skipIf(!runsHere('postgres'))('postgres: SIGKILL in the middle of a COP
 describe.skipIf(!runsHere('duckdb'))('duckdb: SIGKILL in the middle of a staging load', () => {
   let file: string;
   beforeAll(() => {
-    file = path.join(dir, 'crash.duckdb');
+    file = path.join(big.dir(), 'crash.duckdb');
   });
 
   it('keeps the last committed tables, and the next etl gives those of a clean run', async () => {
@@ -127,7 +118,7 @@ describe.skipIf(!runsHere('duckdb'))('duckdb: SIGKILL in the middle of a staging
     let clean: Tables;
     try {
       await createTables(wh);
-      await etl(wh, { songs: SAMPLE_SONGS, logs });
+      await etl(wh, { songs: SAMPLE_SONGS, logs: big.logs() });
       clean = await dumpAll(wh);
     } finally {
       await wh.close();
@@ -145,7 +136,7 @@ describe.skipIf(!runsHere('duckdb'))('duckdb: SIGKILL in the middle of a staging
     wh = await DuckDBWarehouse.open(file);
     try {
       expect(await dumpAll(wh)).toEqual(clean);
-      await etl(wh, { songs: SAMPLE_SONGS, logs });
+      await etl(wh, { songs: SAMPLE_SONGS, logs: big.logs() });
       expect(await dumpAll(wh)).toEqual(clean);
     } finally {
       await wh.close();

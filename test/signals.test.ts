@@ -4,29 +4,19 @@
  * the lock released before it exits, nothing changed; the process says which stage
  * it stopped and exits with 128 + the signal's number.
  */
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countRows } from '../src/pipeline/create-tables.js';
-import { openWithSample } from './helpers/faults.js';
+import { copiedSampleLogs, openWithSample } from './helpers/faults.js';
 import { runCli, type CliRun } from './helpers/cli.js';
-import { SAMPLE_LOGS, SAMPLE_SONGS } from './helpers/oracle.js';
+import { SAMPLE_SONGS } from './helpers/oracle.js';
 import { testWarehouses, type OpenedTestWarehouse } from './warehouses.js';
 
 const COPIES = 12;
-let tmp: string;
-let logs: string;
-beforeAll(() => {
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'sparkify-signals-'));
-  logs = path.join(tmp, 'log_data');
-  for (let i = 0; i < COPIES; i++) cpSync(SAMPLE_LOGS, path.join(logs, `copy-${String(i).padStart(2, '0')}`), { recursive: true });
-}, 60_000);
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const big = copiedSampleLogs(COPIES, 'signals');
 
 /** Runs `sparkify etl` and sends `signal` once the events load has started; resolves with how it ended. */
 function etlAndStop(target: string, env: Record<string, string>, signal: NodeJS.Signals): Promise<CliRun> {
-  return runCli(['etl', '--warehouse', target, '--songs', SAMPLE_SONGS, '--logs', logs, '--verbose'], { env }, (child) => {
+  return runCli(['etl', '--warehouse', target, '--songs', SAMPLE_SONGS, '--logs', big.logs(), '--verbose'], { env }, (child) => {
     let stderr = '';
     let sent = false;
     child.stderr!.on('data', (d: Buffer) => {

@@ -3,6 +3,9 @@
  * retried runs: a run that fails must leave every table as `dumpAll` saw it
  * before, and one that recovers must end as a clean run.
  */
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { createTables } from '../../src/pipeline/create-tables.js';
 import { etl } from '../../src/pipeline/etl.js';
@@ -85,4 +88,19 @@ export function sampleWarehouse(kind: TestWarehouse): () => Warehouse {
   });
   afterAll(async () => ctx?.cleanup());
   return () => ctx!.warehouse;
+}
+
+/**
+ * For the test file it is called in: a temporary folder whose `log_data` holds
+ * `copies` copies of the sample's logs (a load long enough to stop or kill in
+ * the middle), made before its tests and removed after them.
+ */
+export function copiedSampleLogs(copies: number, name: string): { dir: () => string; logs: () => string } {
+  let dir = '';
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), `sparkify-${name}-`));
+    for (let i = 0; i < copies; i++) cpSync(SAMPLE_LOGS, path.join(dir, 'log_data', `copy-${String(i).padStart(2, '0')}`), { recursive: true });
+  }, 120_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  return { dir: () => dir, logs: () => path.join(dir, 'log_data') };
 }
