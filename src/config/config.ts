@@ -3,7 +3,7 @@ import type { AwsKeys } from '../aws/credentials.js';
 import type { ConfigIssue } from '../errors.js';
 import { isHttpEndpoint, isS3Location, normaliseS3Location, parseS3Location } from '../sources/s3-location.js';
 import type { WarehouseTarget } from '../warehouses/open-warehouse.js';
-import { copyLocationIssues, type RedshiftCopyOptions } from '../warehouses/redshift/redshift-target.js';
+import { copyLocationIssues, isRedshiftHost, type RedshiftCopyOptions } from '../warehouses/redshift/redshift-target.js';
 import { definedOnly, readConfigLayers, resolveRegion, wholeNumber, type ConfigLayers, type SettingTrace, type Sourced } from './layers.js';
 import { SAMPLE_DIR } from './paths.js';
 import { redactUrl } from './redact.js';
@@ -195,8 +195,6 @@ function parseBool(v: string): boolean | undefined {
   return undefined;
 }
 
-/** Hosts of Redshift endpoints: provisioned clusters and Serverless workgroups. */
-const REDSHIFT_HOST = /\.redshift(-serverless)?\.amazonaws\.com(\.cn)?$/i;
 
 /**
  * The warehouse named by --warehouse, SPARKIFY_WAREHOUSE or [WAREHOUSE]
@@ -213,7 +211,7 @@ export function chooseTarget(layers: ConfigLayers, flag: string | undefined): { 
   const none = 'no --warehouse, SPARKIFY_WAREHOUSE or [WAREHOUSE] TARGET';
   if (host) {
     const port = fromFile('CLUSTER', 'DB_PORT');
-    const endpoint = REDSHIFT_HOST.test(host.value.trim());
+    const endpoint = isRedshiftHost(host.value.trim());
     const redshift = endpoint || port?.value.trim() === '5439';
     const because = endpoint ? 'a Redshift endpoint' : redshift ? `on port 5439 (${port!.where}), Redshift's` : 'not a Redshift endpoint, so PostgreSQL';
     return { target: { value: redshift ? 'redshift' : 'postgres', where: host.where }, why: `${host.where}, ${because} (${none})` };

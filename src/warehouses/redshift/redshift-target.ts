@@ -46,6 +46,11 @@ export function isServerlessHost(host: string): boolean {
   return /\.redshift-serverless\.amazonaws\.com(\.cn)?$/i.test(host);
 }
 
+/** A Redshift endpoint: a provisioned cluster's (`….redshift.amazonaws.com`) or a Serverless workgroup's. */
+export function isRedshiftHost(host: string): boolean {
+  return /\.redshift\.amazonaws\.com(\.cn)?$/i.test(host) || isServerlessHost(host);
+}
+
 /**
  * Where a target's COPY errors are read back: SYS_LOAD_ERROR_DETAIL on
  * Serverless (a workgroup, or its endpoint), STL_LOAD_ERRORS on a provisioned cluster.
