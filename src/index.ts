@@ -29,6 +29,7 @@ export type { ErrorCode, ConfigIssue } from './errors.js';
 export { createTables, countRows } from './pipeline/create-tables.js';
 export { doctor, DOCTOR_CHECKS } from './pipeline/doctor.js';
 export type { DoctorCheck, DoctorOptions, DoctorReport, DoctorStatus } from './pipeline/doctor.js';
+export { loadStatus, type LoadStatus, type FilesStatus, type LogFilesStatus, type DayRange, type RunStatus } from './pipeline/status.js';
 export { etl } from './pipeline/etl.js';
 export type { EtlOptions } from './pipeline/etl.js';
 export type { EtlReport, StageInfo, StageName, PipelineEvent, PipelineOptions, RetryInfo } from './pipeline/report.js';

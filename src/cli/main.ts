@@ -26,6 +26,7 @@ import { checksError, printChecks } from './analytics-output.js';
 import { addClusterCommands, type ClusterCliDeps } from './cluster-commands.js';
 import { addConfigCommand } from './config-command.js';
 import { addGenerateCommand } from './generate-command.js';
+import { addStatusCommand } from './status-command.js';
 import { CommandOutput, commandName, countsTable, printDoctor, printDryRun, printReport, type CliIO, type OutputFlags, type RejectSample } from './output.js';
 import { progressPrinter } from './progress.js';
 
@@ -211,6 +212,8 @@ export async function main(argv: string[], io: CliIO, deps: { cluster?: ClusterC
         { readOnly: true },
       );
     }));
+
+  addStatusCommand(program, { addCommonOptions, action, withWarehouse });
 
   addCommonOptions(program.command('doctor'), { sources: true, writes: false })
     .description("check what sparkify relies on in the warehouse (tables, rollback, text, weeks, milliseconds; on Redshift, COPY's load errors, with --logs s3://…); exit 1 if a check fails")
