@@ -97,7 +97,8 @@ export class S3Source implements Source {
         if (single && full === this.prefix) key = full.slice(full.lastIndexOf('/') + 1);
         else if (single && !full.startsWith(`${this.prefix}/`)) continue;
         else key = full.slice(single ? this.prefix.length + 1 : listPrefix.length);
-        files.push({ key, uri: `s3://${this.bucket}/${full}`, size: obj.Size ?? 0, modified: obj.LastModified?.getTime() });
+        const etag = obj.ETag?.replace(/^"(.*)"$/, '$1');
+        files.push({ key, uri: `s3://${this.bucket}/${full}`, size: obj.Size ?? 0, modified: obj.LastModified?.getTime(), ...(etag ? { etag } : {}) });
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);

@@ -13,6 +13,8 @@ export interface SourceFile {
   size: number;
   /** When it last changed, in ms since the epoch (mtime locally, LastModified on S3), when known. */
   modified?: number;
+  /** S3: the object's ETag, which changes when its content does. */
+  etag?: string;
 }
 
 export interface Source {

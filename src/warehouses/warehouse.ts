@@ -76,6 +76,12 @@ export interface StagingInput {
   into: { rows: string; rejects: string };
   source: Source;
   files: readonly SourceFile[];
+  /**
+   * The id of each file (etl_files.file_id), in the order of `files`: every row
+   * read from `files[i]` gets `file_id = fileIds[i]`, so that a changed file's
+   * rows can be found and replaced. Without it, file_id stays NULL.
+   */
+  fileIds?: readonly number[];
   format: RecordFormat;
   /** Called as records are read, for progress. */
   onProgress?: (progress: { records: number; bytes: number; files: number }) => void;

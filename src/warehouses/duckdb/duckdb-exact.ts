@@ -32,6 +32,14 @@ export interface ExactOptions extends DuckDBStagingOptions {
   chunkRecords?: number;
 }
 
+/** What one exact load is told besides ExactOptions. */
+export interface ExactLoadOptions extends ExactOptions {
+  /** The id of each of the files, in order: each row gets its file's in file_id (else NULL). */
+  fileIds?: readonly number[];
+  onRecords?: (records: number) => void;
+  signal?: AbortSignal;
+}
+
 /** Counts of an exact load. */
 export interface ExactResult {
   rows: number;
@@ -60,16 +68,18 @@ export async function loadExact(
   source: Source,
   files: readonly SourceFile[],
   format: StagingInput['format'],
-  options: ExactOptions & { onRecords?: (records: number) => void; signal?: AbortSignal },
+  options: ExactLoadOptions,
 ): Promise<ExactResult> {
-  await db.execute(`CREATE OR REPLACE TEMP TABLE _files (file INTEGER, uri VARCHAR);
+  const ids = options.fileIds;
+  if (ids && ids.length !== files.length) throw new Error(`${ids.length} file ids for ${files.length} files`);
+  await db.execute(`CREATE OR REPLACE TEMP TABLE _files (file INTEGER, uri VARCHAR, file_id INTEGER);
     CREATE OR REPLACE TEMP TABLE _raw (file INTEGER, line BIGINT, raw VARCHAR);
     CREATE OR REPLACE TEMP TABLE _huge_rejects (file INTEGER, line BIGINT, reason VARCHAR, raw VARCHAR)`);
   const filesAppender = await db.conn.createAppender('_files', 'main', 'temp');
-  appendColumns(filesAppender, [duckdb.INTEGER, duckdb.VARCHAR], [files.map((_, i) => i), files.map((f) => f.uri)]);
+  appendColumns(filesAppender, [duckdb.INTEGER, duckdb.VARCHAR, duckdb.INTEGER], [files.map((_, i) => i), files.map((f) => f.uri), files.map((_, i) => ids?.[i] ?? null)]);
   filesAppender.closeSync();
 
-  const sql = duckdbStagingSql(table, into, '_raw', '_files', { fastPath: options.fastPath });
+  const sql = duckdbStagingSql(table, into, '_raw', '_files', { fastPath: options.fastPath, fileIds: ids !== undefined });
   const result: ExactResult = { rows: 0, rejected: 0, records: 0, invalidUtf8: 0 };
   const typeAndInsert = async (s: DuckDBStagingSql): Promise<void> => {
     for (const statement of s.statements) await db.execute(statement);

@@ -5,7 +5,7 @@ import { changedWhileRead } from '../../sources/read-files.js';
 import type { Source, SourceFile } from '../../sources/source.js';
 import type { PlannedStatement, StagingInput, StagingLoadResult } from '../warehouse.js';
 import { loadExact, type DuckDBSession, type ExactOptions } from './duckdb-exact.js';
-import { fastInsertSql, layoutsFor, runFast } from './duckdb-fast.js';
+import { fastInsertSql, layoutsFor, runFast, sqlFileId } from './duckdb-fast.js';
 import { spool, type Scratch } from './duckdb-scratch.js';
 
 /**
@@ -16,6 +16,12 @@ import { spool, type Scratch } from './duckdb-scratch.js';
  * (song files) and S3 objects are first joined into spool files. Every listed
  * file is read exactly once: one that vanishes, or changes while it is read,
  * fails the load naming it.
+ *
+ * With the input's fileIds every row gets its file's id in file_id, on every
+ * path: read in place, by the path `read_json` names for the row; spooled, by
+ * the id the spool writes into each record (a file it cannot do that for
+ * takes the exact path); on the exact path, by the file index each record
+ * already carries.
  */
 
 export interface DuckDBLoadOptions extends ExactOptions {
@@ -53,6 +59,7 @@ export async function loadStagingDuckDB(
   options: DuckDBLoadOptions,
 ): Promise<StagingLoadResult> {
   const { source, files } = input;
+  const fileIds = checkedFileIds(input);
   const result: StagingLoadResult = { rows: 0, rejected: 0, bytes: 0 };
   const progress = { records: 0, files: 0 };
   const report = () => input.onProgress?.({ records: progress.records, bytes: result.bytes, files: progress.files });
@@ -70,11 +77,15 @@ export async function loadStagingDuckDB(
     if (options.fastPath === false) exact.push(...group.files);
     else if (group.kind === 'spool') {
       const file = (await scratch()).file('.json');
-      await spool(source, group.files.map((i) => files[i]!), file);
-      const r = await runFast(db, table, input.into, [file], input.format);
+      const left = await spool(source, group.files.map((i) => files[i]!), file, fileIds && group.files.map((i) => fileIds[i]!));
+      const out = new Set(left);
+      const spooled = out.size === 0 ? group.files : group.files.filter((_, k) => !out.has(k));
+      exact.push(...left.map((k) => group.files[k]!));
+      if (spooled.length === 0) continue;
+      const r = await runFast(db, table, input.into, [file], input.format, fileIds && 'injected');
       input.signal?.throwIfAborted();
-      if ('rows' in r) done(group.files, r.rows);
-      else exact.push(...group.files);
+      if ('rows' in r) done(spooled, r.rows);
+      else exact.push(...spooled);
     } else {
       const paths = new Map<string, number>();
       for (const i of group.files) {
@@ -101,7 +112,7 @@ export async function loadStagingDuckDB(
         toExact.push(...(await readInPlace(new Map(entries.slice(0, half)))), ...(await readInPlace(new Map(entries.slice(half)))));
         break;
       }
-      const r = await runFast(db, table, input.into, [...paths.keys()], input.format);
+      const r = await runFast(db, table, input.into, [...paths.keys()], input.format, fileIds && { byPath: [...paths.values()].map((i) => fileIds[i]!) });
       // An interrupted statement fails like a bad file would: never retry it.
       input.signal?.throwIfAborted();
       if ('rows' in r) {
@@ -131,6 +142,7 @@ export async function loadStagingDuckDB(
     const before = progress.records;
     const r = await loadExact(db, table, input.into, source, exact.map((i) => files[i]!), input.format, {
       ...options,
+      fileIds: fileIds && exact.map((i) => fileIds[i]!),
       signal: input.signal,
       onRecords: (n) => {
         progress.records = before + n;
@@ -182,6 +194,7 @@ function* plan(source: Source, files: readonly SourceFile[], options: DuckDBLoad
  */
 export function duckdbLoadPlan(table: Table, input: StagingInput, options: DuckDBLoadOptions = {}): PlannedStatement[] {
   const { source, files } = input;
+  const fileIds = checkedFileIds(input);
   const layout = layoutsFor(input.format)[0]!;
   const steps: PlannedStatement[] = [];
   let spools = 0;
@@ -189,14 +202,26 @@ export function duckdbLoadPlan(table: Table, input: StagingInput, options: DuckD
     const n = group.files.length;
     if (group.kind === 'direct') {
       const paths = group.files.map((i) => source.localPath(files[i]!)!);
-      steps.push({ sql: fastInsertSql(table, input.into, paths, layout), note: `${plural(n, 'file')} read in place` });
+      const ids = fileIds && { byPath: group.files.map((i) => fileIds[i]!) };
+      steps.push({ sql: fastInsertSql(table, input.into, paths, layout, ids), note: `${plural(n, 'file')} read in place` });
     } else {
       const spool = `{scratch}/spool-${++spools}.json`;
-      steps.push({ sql: fastInsertSql(table, input.into, [spool], layout), note: `the records of ${plural(n, 'file')} under ${source.uri}, joined here into ${spool}` });
+      const joined = `the records of ${plural(n, 'file')} under ${source.uri}, joined here into ${spool}`;
+      const note = fileIds ? `${joined}, each with its file's id (a file not one record per line takes the exact path)` : joined;
+      steps.push({ sql: fastInsertSql(table, input.into, [spool], layout, fileIds && 'injected'), note });
     }
   }
   steps.push({ note: `a file any statement above fails is loaded again by the exact path, its rejects into ${input.into.rejects} with file and line` });
   return steps;
+}
+
+/** The input's file ids, checked against its files: one 32-bit integer per file. */
+function checkedFileIds(input: StagingInput): readonly number[] | undefined {
+  const ids = input.fileIds;
+  if (ids === undefined) return undefined;
+  if (ids.length !== input.files.length) throw new SparkifyError('INTERNAL', `${plural(ids.length, 'file id')} for ${plural(input.files.length, 'file')}.`);
+  for (const id of ids) sqlFileId(id);
+  return ids;
 }
 
 /** A file read in place must still be what the listing said, or it changed under the read. */

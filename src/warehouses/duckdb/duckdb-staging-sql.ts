@@ -8,11 +8,16 @@ import {
   outOfRangeReason,
 } from '../../schema/coerce.js';
 import { baseDialect } from '../../schema/dialect.js';
-import { REJECT_RAW_LIMIT, type Column, type Table } from '../../schema/tables.js';
+import { FILE_ID, REJECT_RAW_LIMIT, type Column, type Table } from '../../schema/tables.js';
 
 export interface DuckDBStagingOptions {
   /** Off sends every record through the full rules (tests compare both paths). Default on. */
   fastPath?: boolean;
+}
+
+export interface DuckDBStagingSqlOptions extends DuckDBStagingOptions {
+  /** Fill file_id from the `file_id` column of the files table (see duckdbStagingSql). Default off: file_id stays NULL. */
+  fileIds?: boolean;
 }
 
 /** The tables a load appends to: a staging table (or the run's copy of it) and etl_rejects (or its copy). */
@@ -34,14 +39,21 @@ export interface DuckDBStagingSql {
  * The coercion rules of `schema/coerce.ts`, as DuckDB SQL over raw records, so
  * that DuckDB's C++ JSON parser does the parsing and typing. `raw` is a table or
  * a parenthesised query with columns `(file INTEGER, line BIGINT, raw VARCHAR)`
- * (rows whose raw is NULL are markers, ignored); `files` maps `file` to its uri.
- * Records take the fast path when they can; the rest get the full rules, which
- * also say why a record is rejected.
+ * (rows whose raw is NULL are markers, ignored); `files` maps `file` to its uri
+ * (and, with the `fileIds` option, to the `file_id` its rows get). Records
+ * take the fast path when they can; the rest get the full rules, which also
+ * say why a record is rejected.
  */
-export function duckdbStagingSql(table: Table, into: StagingTargets, raw: string, files: string, options: DuckDBStagingOptions = {}): DuckDBStagingSql {
+export function duckdbStagingSql(table: Table, into: StagingTargets, raw: string, files: string, options: DuckDBStagingSqlOptions = {}): DuckDBStagingSql {
   const q = baseDialect.quoteString;
+  const traced = options.fileIds ?? false;
   const cols = table.columns.map((_, i) => `v${i}`).join(', ');
   const names = table.columns.map((c) => c.name).join(', ');
+  // The rows of both inserts, with their file's id when it is filled (a join to the few files of the load).
+  const rows = (from: string, where: string) =>
+    traced
+      ? `INSERT INTO ${into.rows} (${names}, ${FILE_ID.name}) SELECT ${table.columns.map((_, i) => `t.v${i}`).join(', ')}, f.file_id FROM ${from} t JOIN ${files} f USING (file) WHERE ${where}`
+      : `INSERT INTO ${into.rows} (${names}) SELECT ${cols} FROM ${from} t WHERE ${where}`;
   const fast = fastPathSql(table, raw, options.fastPath ?? true);
   const paths = table.columns.map((c) => q(`$."${c.name}"`)).join(', ');
   const fields = table.columns.map((c, i) => `j[${i + 1}] AS x${i}`).join(', ');
@@ -77,9 +89,9 @@ FROM typed`;
   return {
     statements: [
       fast,
-      `INSERT INTO ${into.rows} (${names}) SELECT ${cols} FROM _fast WHERE clean`,
+      rows('_fast', 't.clean'),
       slow,
-      `INSERT INTO ${into.rows} (${names}) SELECT ${cols} FROM _slow WHERE reason IS NULL`,
+      rows('_slow', 't.reason IS NULL'),
       `INSERT INTO ${into.rejects} (target_table, source, line, reason, raw)
 SELECT ${q(table.name)}, f.uri, t.line, t.reason, replace(left(t.raw, ${REJECT_RAW_LIMIT}), chr(0), chr(65533))
 FROM _slow t JOIN ${files} f USING (file) WHERE t.reason IS NOT NULL ORDER BY t.file, t.line`,

@@ -20,14 +20,14 @@ export function copyField(v: CopyValue): string {
   return SPECIAL.test(v) ? v.replace(SPECIAL_ALL, (c) => ESCAPES[c]!) : v;
 }
 
-/** One row as a COPY text line, newline included. */
-export function copyLine(values: readonly CopyValue[]): string {
+/** One row as a COPY text line, newline included; `tail` (further fields in COPY text, each with its leading tab) goes before the newline. */
+export function copyLine(values: readonly CopyValue[], tail = ''): string {
   let line = '';
   for (let i = 0; i < values.length; i++) {
     if (i > 0) line += '\t';
     line += copyField(values[i]!);
   }
-  return line + '\n';
+  return line + tail + '\n';
 }
 
 /**

@@ -33,12 +33,13 @@ const BIGINT_TOKEN = /^-?(0|[1-9][0-9]{0,14})$/;
 
 /**
  * The record as a COPY text line (newline included), or `undefined` when the
- * full rules must decide.
+ * full rules must decide. `tail` goes before the newline: further fields,
+ * already in COPY text with their leading tab (the row's file_id).
  *
  * @example
  *   fastCopyLine(fastTable(stagingSongs), '{"song_id":"SO1","artist_id":"AR1","year":0}'); // '\\N\tAR1\t…\t0\n'
  */
-export function fastCopyLine(t: FastTable, text: string): string | undefined {
+export function fastCopyLine(t: FastTable, text: string, tail = ''): string | undefined {
   const n = text.length;
   const values: (string | undefined)[] = new Array(t.columns.length);
   let others: string[] | undefined; // keys of fields not kept, to see a duplicate among them too
@@ -84,7 +85,7 @@ export function fastCopyLine(t: FastTable, text: string): string | undefined {
   for (const r of t.required) if (values[r] === undefined || values[r] === '\\N') return undefined;
   let line = '';
   for (let c = 0; c < values.length; c++) line += (c > 0 ? '\t' : '') + (values[c] ?? '\\N');
-  return line + '\n';
+  return line + tail + '\n';
 }
 
 /** One kept field's COPY text, with where its JSON value ends; undefined when the full rules must decide. */

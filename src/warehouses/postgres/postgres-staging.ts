@@ -1,7 +1,7 @@
 import type pg from 'pg';
-import { plural } from '../../errors.js';
-import { coerceRecord, rejectRawText } from '../../schema/coerce.js';
-import type { Table } from '../../schema/tables.js';
+import { plural, SparkifyError } from '../../errors.js';
+import { coerceRecord, INT32_MAX, INT32_MIN, rejectRawText } from '../../schema/coerce.js';
+import { FILE_ID, type Table } from '../../schema/tables.js';
 import { readRecords } from '../../sources/records.js';
 import { CopyIn, copyLine } from './postgres-copy.js';
 import { fastCopyLine, fastTable } from './postgres-fast-copy.js';
@@ -18,15 +18,19 @@ const REJECT_BATCH = 5_000;
  * at a time, so rejects are sent between COPYs of rows, a few thousand at a
  * time. Memory stays bounded: a batch of records, and at most REJECT_BATCH rejects.
  * Errors are thrown as they come (the warehouse classifies them); a COPY cut
- * short is cancelled so that the client can roll back.
+ * short is cancelled so that the client can roll back. With the input's
+ * fileIds, each row ends with its file's id, in file_id.
  *
  * @example
  *   const { rows, rejected } = await copyStaging(client, stagingEvents, { into: { rows: 'staging_events', rejects: 'etl_rejects' }, source, files, format: 'ndjson' });
  */
 export async function copyStaging(client: pg.Client, table: Table, input: StagingInput): Promise<StagingLoadResult> {
-  const rowsSql = copyRowsSql(table, input.into.rows);
+  const fileIds = checkedFileIds(input);
+  const rowsSql = copyRowsSql(table, input.into.rows, fileIds !== undefined);
   const result: StagingLoadResult = { rows: 0, rejected: 0, bytes: 0 };
   const ft = fastTable(table);
+  // What ends each row's line: its file's id as a COPY field (nothing when file_id stays NULL).
+  const tails = fileIds?.map((id) => `\t${id}`);
   let rejects: string[] = [];
   let records = 0;
   let files = 0;
@@ -41,7 +45,8 @@ export async function copyStaging(client: pg.Client, table: Table, input: Stagin
       const n = batch.text.length;
       for (let i = 0; i < n; i++) {
         const text = batch.text[i]!;
-        const fast = fastCopyLine(ft, text);
+        const tail = tails ? tails[batch.file[i]!]! : '';
+        const fast = fastCopyLine(ft, text, tail);
         if (fast !== undefined) {
           out += fast;
           result.rows++;
@@ -49,7 +54,7 @@ export async function copyStaging(client: pg.Client, table: Table, input: Stagin
         }
         const c = coerceRecord(table, text);
         if (c.ok) {
-          out += copyLine(c.values);
+          out += copyLine(c.values, tail);
           result.rows++;
         } else {
           rejects.push(copyLine([table.name, input.files[batch.file[i]!]!.uri, batch.line[i]!, c.reason, rejectRawText(text)]));
@@ -92,8 +97,20 @@ async function copyRejects(client: pg.Client, into: string, lines: readonly stri
   }
 }
 
-function copyRowsSql(table: Table, into: string): string {
-  return `COPY ${into} (${table.columns.map((c) => c.name).join(', ')}) FROM STDIN`;
+function copyRowsSql(table: Table, into: string, fileIds: boolean): string {
+  const columns = table.columns.map((c) => c.name);
+  if (fileIds) columns.push(FILE_ID.name);
+  return `COPY ${into} (${columns.join(', ')}) FROM STDIN`;
+}
+
+/** The input's file ids, checked against its files: one 32-bit integer per file. */
+function checkedFileIds(input: StagingInput): readonly number[] | undefined {
+  const ids = input.fileIds;
+  if (ids === undefined) return undefined;
+  if (ids.length !== input.files.length) throw new SparkifyError('INTERNAL', `${plural(ids.length, 'file id')} for ${plural(input.files.length, 'file')}.`);
+  const bad = ids.find((id) => !Number.isInteger(id) || id < INT32_MIN || id > INT32_MAX);
+  if (bad !== undefined) throw new SparkifyError('INTERNAL', `File id ${bad} is not a 32-bit integer.`);
+  return ids;
 }
 
 function copyRejectsSql(into: string): string {
@@ -104,7 +121,10 @@ function copyRejectsSql(into: string): string {
 export function postgresLoadPlan(table: Table, input: StagingInput): PlannedStatement[] {
   const n = input.files.length;
   return [
-    { sql: copyRowsSql(table, input.into.rows), note: `the records of ${plural(n, 'file')} under ${input.source.uri}, read and converted here` },
+    {
+      sql: copyRowsSql(table, input.into.rows, input.fileIds !== undefined),
+      note: `the records of ${plural(n, 'file')} under ${input.source.uri}, read and converted here${input.fileIds ? ", each row with its file's id" : ''}`,
+    },
     { sql: copyRejectsSql(input.into.rejects), note: 'the records the rules reject, with file, line and reason (only when there are any)' },
   ];
 }
