@@ -1,5 +1,5 @@
 import type { SqlDialect } from './dialect.js';
-import type { Table, TableName } from './tables.js';
+import { storedColumns, type Table, type TableName } from './tables.js';
 
 /**
  * The DDL of every table in one dialect, and of the build-and-swap that makes a
@@ -30,7 +30,7 @@ export function dropTableSql(name: string): string {
  */
 export function createTableSql(table: Table, d: SqlDialect, options: { name?: string; primaryKey?: boolean } = {}): string {
   const name = options.name ?? table.name;
-  const cols = table.columns.map((c) => `  ${d.columnName(c.name)} ${d.typeName(c.type, c)}${c.notNull ? ' NOT NULL' : ''}`);
+  const cols = storedColumns(table).map((c) => `  ${d.columnName(c.name)} ${d.typeName(c.type, c)}${c.notNull ? ' NOT NULL' : ''}`);
   if ((options.primaryKey ?? true) && d.primaryKeys !== 'none' && table.primaryKey) cols.push(`  ${primaryKeyClause(table, d, name)}`);
   const attrs = d.tableAttributes(table);
   return `CREATE TABLE ${name} (\n${cols.join(',\n')}\n)${attrs ? `\n${attrs}` : ''}`;

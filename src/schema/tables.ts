@@ -33,11 +33,22 @@ export interface Table {
   /** MPP placement hints (Redshift). Ignored by warehouses that have no such thing. */
   distribution?: { style: 'all' } | { style: 'key'; key: string } | { style: 'even' } | { style: 'auto' };
   sortKey?: readonly string[];
+  /**
+   * Rows carry `file_id`, the loaded file they were read from (etl_files): staging
+   * rows, and the plays made of them. It follows `columns` in the table, and is
+   * not one of them: loaders fill it, and a changed or removed file's rows are
+   * found by it. See FILE_ID and storedColumns.
+   */
+  traced?: boolean;
 }
 
 export type StagingTableName = 'staging_events' | 'staging_songs';
 export type StarTableName = 'songplays' | 'users' | 'songs' | 'artists' | 'time';
-export type TableName = StagingTableName | StarTableName | 'etl_rejects';
+export type MetaTableName = 'etl_rejects' | 'etl_files' | 'etl_runs';
+export type TableName = StagingTableName | StarTableName | MetaTableName;
+
+/** The loaded file a row of a traced table came from: etl_files.file_id (NULL where a bulk load could not tell). */
+export const FILE_ID: Column = { name: 'file_id', type: 'integer' };
 
 /** Longest raw record text kept in etl_rejects, in characters. */
 export const REJECT_RAW_LIMIT = 1000;
@@ -97,6 +108,7 @@ export const stagingEvents: Table = {
     int('userId', { json: 'string' }),
   ],
   distribution: { style: 'even' },
+  traced: true,
 };
 
 /** One column per field of a Million Song Dataset song file, named as in the source. */
@@ -116,6 +128,7 @@ export const stagingSongs: Table = {
     int('year'),
   ],
   distribution: { style: 'even' },
+  traced: true,
 };
 
 export const songplays: Table = {
@@ -141,6 +154,7 @@ export const songplays: Table = {
   // slice. The dimensions are small enough to sit whole on every node. Analysts filter by time.
   distribution: { style: 'even' },
   sortKey: ['start_time'],
+  traced: true,
 };
 
 export const users: Table = {
@@ -222,10 +236,68 @@ export const etlRejects: Table = {
   distribution: { style: 'even' },
 };
 
+/**
+ * The ledger of loaded files: one row per source file whose records are in the
+ * staging tables (and the plays made of them), with what it was when loaded.
+ * A later run compares the source's listing with it to load only what is new
+ * or changed (pipeline/ledger.ts). Written in the same transaction as the data.
+ */
+export const etlFiles: Table = {
+  name: 'etl_files',
+  role: 'meta',
+  columns: [
+    int('file_id', { notNull: true }),
+    sized('target_table', TEXT_BYTES.word, { notNull: true }),
+    // The key below the source's root (what identifies the file from run to run), and where it was read.
+    sized('file_key', 1024, { notNull: true }),
+    sized('uri', 2048, { notNull: true }),
+    { name: 'size', type: 'bigint' },
+    // What the source says changes when the file does: the ETag on S3, else the modification time in ms.
+    sized('marker', 256),
+    int('run_id', { notNull: true }),
+    // Rows it gave the staging table, and records rejected; NULL when a bulk load could not count per file.
+    { name: 'loaded_rows', type: 'bigint' },
+    { name: 'rejected_rows', type: 'bigint' },
+  ],
+  primaryKey: ['file_id'],
+  distribution: { style: 'all' },
+};
+
+/** One row per run that changed the tables: when, how, and what it did. */
+export const etlRuns: Table = {
+  name: 'etl_runs',
+  role: 'meta',
+  columns: [
+    int('run_id', { notNull: true }),
+    sized('mode', TEXT_BYTES.code, { notNull: true }),
+    { name: 'started_at', type: 'timestamp' },
+    { name: 'finished_at', type: 'timestamp' },
+    int('files_new'),
+    int('files_changed'),
+    int('files_unchanged'),
+    int('files_missing'),
+    int('files_pruned'),
+    { name: 'records_loaded', type: 'bigint' },
+    { name: 'records_removed', type: 'bigint' },
+    { name: 'rejected', type: 'bigint' },
+    { name: 'songplays_added', type: 'bigint' },
+    // The highest songplay_id ever given, so ids of deleted plays are never given again.
+    { name: 'last_songplay_id', type: 'bigint' },
+  ],
+  primaryKey: ['run_id'],
+  distribution: { style: 'all' },
+};
+
 export const STAGING_TABLES: readonly Table[] = [stagingEvents, stagingSongs];
 export const STAR_TABLES: readonly Table[] = [songplays, users, songs, artists, time];
+export const LEDGER_TABLES: readonly Table[] = [etlFiles, etlRuns];
 /** Every table sparkify-dwh owns, in creation order. */
-export const ALL_TABLES: readonly Table[] = [...STAGING_TABLES, ...STAR_TABLES, etlRejects];
+export const ALL_TABLES: readonly Table[] = [...STAGING_TABLES, ...STAR_TABLES, etlRejects, ...LEDGER_TABLES];
+
+/** The columns of `table` as created: its own, then file_id when it is traced. */
+export function storedColumns(table: Table): readonly Column[] {
+  return table.traced ? [...table.columns, FILE_ID] : table.columns;
+}
 
 export function tableByName(name: TableName): Table {
   const table = ALL_TABLES.find((t) => t.name === name);
