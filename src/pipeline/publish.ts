@@ -1,4 +1,4 @@
-import { ALL_TABLES, STAR_TABLES } from '../schema/tables.js';
+import { ALL_TABLES } from '../schema/tables.js';
 import { beforePublishSql, createTableSql, dropTableSql, nextName, publishSql } from '../schema/ddl.js';
 import { firstLine, messageOf } from '../errors.js';
 import type { Warehouse } from '../warehouses/warehouse.js';
@@ -23,7 +23,7 @@ export async function createCopies(wh: Warehouse): Promise<void> {
 
 /** Swaps every copy in, in one transaction; keys that need building are built first, outside it. */
 export async function publish(wh: Warehouse): Promise<void> {
-  for (const t of STAR_TABLES) for (const sql of beforePublishSql(t, wh.dialect)) await wh.execute(sql);
+  for (const t of ALL_TABLES) for (const sql of beforePublishSql(t, wh.dialect)) await wh.execute(sql);
   await wh.transaction(async () => {
     for (const t of ALL_TABLES) for (const sql of publishSql(t, wh.dialect)) await wh.execute(sql);
   });

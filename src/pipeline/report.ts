@@ -21,6 +21,29 @@ export interface StageInfo {
   tables?: Record<string, number>;
   /** Transform: distinct mis-encoded titles and artist names repaired in songplays (staging keeps them as they were). */
   repaired?: number;
+  /** Loads: the source's files compared with what earlier runs loaded (etl_files). */
+  changes?: FileChanges;
+}
+
+/**
+ * What one load found in its source, compared with the ledger of loaded files:
+ * files new since the last run, changed (their records replaced), unchanged
+ * (not read at all), missing from the source (their records kept), pruned
+ * (their records removed, with --prune); and records loaded and removed. In a
+ * full run every file counts as new.
+ */
+export interface FileChanges {
+  new: number;
+  changed: number;
+  unchanged: number;
+  missing: number;
+  pruned: number;
+  /** Rows the new and changed files gave. */
+  newRecords: number;
+  /** Rows removed with the old versions of changed files, and with pruned files. */
+  removedRecords: number;
+  /** Files left out by --since/--until. */
+  outOfRange?: number;
 }
 
 export type PipelineEvent =
@@ -65,6 +88,12 @@ export interface PipelineOptions {
 export interface EtlReport {
   /** The warehouse, described as `describeTarget` does (no password). */
   warehouse: string;
+  /** `full`: every table rebuilt from the sources; `incremental`: only new and changed files folded in. */
+  mode: 'full' | 'incremental';
+  /** Why a run was full (`--full-refresh`, `the tables are new`, …). */
+  modeReason?: string;
+  /** This run's id in etl_runs. */
+  runId: number;
   stages: StageInfo[];
   /** Rows per table after the run. */
   counts: Record<string, number>;

@@ -1,5 +1,5 @@
 import { SparkifyError, toSparkifyError } from '../errors.js';
-import { ALL_TABLES } from '../schema/tables.js';
+import { ALL_TABLES, type Table } from '../schema/tables.js';
 import type { Warehouse } from '../warehouses/warehouse.js';
 import type { PipelineOptions, StageInfo, StageName } from './report.js';
 
@@ -60,8 +60,8 @@ export async function withLock<T>(wh: Warehouse, fn: () => Promise<T>): Promise<
 }
 
 /** Fails with WAREHOUSE_NOT_READY (classified by the warehouse) when a table is missing. */
-export async function assertTablesExist(wh: Warehouse): Promise<void> {
-  for (const t of ALL_TABLES) await wh.query(`SELECT 1 AS one FROM ${t.name} WHERE 1 = 0`);
+export async function assertTablesExist(wh: Warehouse, tables: readonly Table[] = ALL_TABLES): Promise<void> {
+  for (const t of tables) await wh.query(`SELECT 1 AS one FROM ${t.name} WHERE 1 = 0`);
 }
 
 /**

@@ -2,6 +2,7 @@ import { SparkifyError } from '../errors.js';
 import type { StagingTableName } from '../schema/tables.js';
 import type { SqlValue, Warehouse } from '../warehouses/warehouse.js';
 import { assertTablesExist, countTables } from './stage.js';
+import { dayOf } from './ledger.js';
 
 /**
  * What has been loaded into a warehouse, read from its ledger (etl_files:
@@ -137,12 +138,8 @@ export async function loadStatus(wh: Warehouse): Promise<LoadStatus> {
   return { empty, logs, songs, lastRun: recentRuns[0] ?? null, recentRuns, runs };
 }
 
-/** The day in a log file's name: its last `YYYY-MM-DD` (`2018/11/2018-11-01-events.json` → `2018-11-01`), when it is a real day. */
-export function dayOfKey(key: string): string | undefined {
-  const name = key.slice(key.lastIndexOf('/') + 1);
-  const day = name.match(/\d{4}-\d{2}-\d{2}/g)?.at(-1);
-  return day !== undefined && dayNumber(day) !== undefined ? day : undefined;
-}
+/** The day a log file is of (ledger.ts's rule, the one --since/--until go by). */
+export const dayOfKey = dayOf;
 
 /** The days file keys cover, and the gaps between the first and the last. */
 export function dayCoverage(keys: readonly string[]): Pick<LogFilesStatus, 'days' | 'firstDay' | 'lastDay' | 'missingDays' | 'gaps' | 'undatedFiles'> {
