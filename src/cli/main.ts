@@ -31,6 +31,8 @@ import { CommandOutput, commandName, countsTable, printDoctor, printDryRun, prin
 import { progressPrinter } from './progress.js';
 
 type CommonFlags = ConfigFlags & OutputFlags & { dryRun?: boolean };
+/** How run and etl choose files (the rest of their flags are configuration). */
+type LoadFlags = { fullRefresh?: boolean; prune?: boolean; since?: string; until?: string };
 
 const HELP_AFTER = `
 Quick start (no server needed: the bundled sample into ./sparkify.duckdb):
@@ -61,7 +63,11 @@ function addCommonOptions(cmd: Command, { sources = true, writes = sources }: { 
       .option('--s3-endpoint <url>', 'an S3-compatible endpoint (MinIO, a local server); path-style addressing')
       .option('--region <region>', 'AWS region (default: the AWS chain)')
       .option('--max-rejects <n>', 'fail and roll back a load when more than n records are rejected (default: never)')
-      .option('--matched-only', 'keep only plays matched to a song, as the course did');
+      .option('--matched-only', 'keep only plays matched to a song, as the course did (always a full rebuild)')
+      .option('--full-refresh', 'rebuild every table from every file (default: load only files new or changed since the last run)')
+      .option('--prune', 'remove the records of loaded files the source no longer holds (default: keep them, and say so)')
+      .option('--since <day>', 'only event logs named for this day (YYYY-MM-DD) or later: a backfill')
+      .option('--until <day>', 'only event logs named for this day (YYYY-MM-DD) or earlier');
   }
   if (writes) cmd.option('--dry-run', 'print every statement the command would send, in order, without connecting');
   if (writes) cmd.option('--retries <n>', 'start again this many times after a transient fault (connection reset, throttling), with backoff (default 2)');
@@ -150,17 +156,18 @@ export async function main(argv: string[], io: CliIO, deps: { cluster?: ClusterC
    */
   const load = (command: 'run' | 'etl') =>
     action(async (flags, config, out) => {
-      if (flags.dryRun) return printDryRun(out, await dryRun(config.warehouse, command, etlOptions(config, undefined)));
+      const chosen = loadFlags(flags as LoadFlags);
+      if (flags.dryRun) return printDryRun(out, await dryRun(config.warehouse, command, { ...etlOptions(config, undefined), ...chosen }));
       await stoppable((signal) =>
         withWarehouse(out, config, async (wh) => {
-          const report = await etl(wh, { ...etlOptions(config, progressPrinter(out)), replaceTables: command === 'run', signal });
+          const report = await etl(wh, { ...etlOptions(config, progressPrinter(out)), ...chosen, replaceTables: command === 'run', signal });
           exitCode = await reportAndCheck(out, wh, report, flags as CheckFlags);
         }),
       );
     });
 
   addCheckOptions(addCommonOptions(program.command('run'), {}))
-    .description('the whole job: build every table from the sources (create-tables and etl in one step)')
+    .description('the whole job: build every table from the sources (create-tables and etl in one step); later runs load only new and changed files')
     .addHelpText('after', helpExamples([
       'sparkify run                       # the bundled sample into ./sparkify.duckdb',
       'sparkify run -w postgres://postgres@127.0.0.1:5432/postgres --schema sparkify',
@@ -187,8 +194,11 @@ export async function main(argv: string[], io: CliIO, deps: { cluster?: ClusterC
     }));
 
   addCheckOptions(addCommonOptions(program.command('etl')))
-    .description('load staging from the sources, then transform it into the star schema')
+    .description('load staging from the sources, then transform it into the star schema; only files new or changed since the last run')
     .addHelpText('after', helpExamples([
+      'sparkify etl                                      # a daily run: only the new day is read',
+      'sparkify etl --since 2018-11-10 --until 2018-11-12 # backfill three days',
+      'sparkify etl --full-refresh                       # rebuild everything from every file',
       'sparkify etl --logs data/more_log_data            # into tables create-tables made',
       'sparkify etl --max-rejects 0 -v                   # fail and change nothing on the first bad record',
     ]))
@@ -279,6 +289,11 @@ export async function main(argv: string[], io: CliIO, deps: { cluster?: ClusterC
     return new CommandOutput(io, lastFlags, commandNameIn(program, argv.slice(2))).fail(err);
   }
   return exitCode;
+}
+
+/** The load flags given, and only those (a flag left out keeps the library's default). */
+function loadFlags(flags: LoadFlags): LoadFlags {
+  return definedOnly({ fullRefresh: flags.fullRefresh, prune: flags.prune, since: flags.since, until: flags.until });
 }
 
 function etlOptions(config: Config, onEvent: ReturnType<typeof progressPrinter> | undefined): EtlOptions {

@@ -64,13 +64,14 @@ export function printReport(out: CommandOutput, report: EtlReport, rejects: Reje
   const { io, flags } = out;
   if (out.json) {
     out.warehouse = report.warehouse;
-    const { stages, counts, rejected, retries, seconds } = report;
-    const result = { stages, counts, rejected, rejects, retries, seconds, ...(checks ? { checks: checks.results } : {}) };
+    const { mode, modeReason, runId, stages, counts, rejected, retries, seconds } = report;
+    const result = { mode, ...(modeReason ? { modeReason } : {}), runId, stages, counts, rejected, rejects, retries, seconds, ...(checks ? { checks: checks.results } : {}) };
     if (checks?.failed) return out.fail(checks.failed, result);
     out.succeed(result);
     return 0;
   }
   if (flags.quiet) return checks?.failed ? 1 : 0;
+  io.stdout.write(`\n${runSummary(report)}\n`);
   io.stdout.write(`\n${countsTable(report.counts)}\n`);
   if (report.rejected > 0) {
     io.stdout.write(`\n⚠ ${num(report.rejected)} record${report.rejected === 1 ? ' was' : 's were'} rejected and kept in etl_rejects:\n`);
@@ -79,6 +80,29 @@ export function printReport(out: CommandOutput, report: EtlReport, rejects: Reje
   }
   io.stdout.write(`\nDone in ${secs(report.seconds)}.\n`);
   return 0;
+}
+
+/**
+ * What a run did with the files: `Incremental run 4: song files 0 new, 71
+ * unchanged; log files 1 new (8,056 rows), 29 unchanged.`
+ */
+export function runSummary(report: EtlReport): string {
+  const head = report.mode === 'full' ? `Full run ${report.runId}${report.modeReason ? ` (${report.modeReason})` : ''}` : `Incremental run ${report.runId}`;
+  const parts = report.stages.flatMap((s) => {
+    const c = s.changes;
+    if (!c) return [];
+    const what = s.stage === 'load staging_songs' ? 'song files' : 'log files';
+    const bits = [`${num(c.new)} new`];
+    if (c.changed) bits.push(`${num(c.changed)} changed`);
+    if (c.new + c.changed > 0) bits[bits.length - 1] += ` (${plural(c.newRecords, 'row')})`;
+    if (report.mode === 'incremental') bits.push(`${num(c.unchanged)} unchanged`);
+    if (c.missing) bits.push(`${num(c.missing)} missing from the source (kept)`);
+    if (c.pruned) bits.push(`${num(c.pruned)} pruned`);
+    if (c.removedRecords) bits.push(`${plural(c.removedRecords, 'row')} removed`);
+    if (c.outOfRange) bits.push(`${num(c.outOfRange)} outside --since/--until`);
+    return [`${what} ${bits.join(', ')}`];
+  });
+  return `${head}: ${parts.join('; ')}.`;
 }
 
 /** `--check` after a load: the results, and the error when an error-severity check failed. */

@@ -99,7 +99,10 @@ export function progressPrinter(out: CommandOutput, options: ProgressOptions = {
 export function stageLine(info: StageInfo, c?: Colors): string {
   const parts: string[] = [];
   if (info.stage.startsWith('load')) {
-    parts.push(`${plural(info.rows, 'row')} from ${plural(info.files ?? 0, 'file')} (${bytes(info.bytes ?? 0)})`);
+    const c = info.changes;
+    if (c && (info.files ?? 0) === 0) parts.push(`nothing new (${plural(c.unchanged, 'file')} unchanged)`);
+    else parts.push(`${plural(info.rows, 'row')} from ${plural(info.files ?? 0, 'file')} (${bytes(info.bytes ?? 0)})`);
+    if (c && (info.files ?? 0) > 0 && c.unchanged > 0) parts.push(`${num(c.unchanged)} unchanged`);
     if (info.rejected) parts.push(`${num(info.rejected)} rejected`);
   } else if (info.stage === 'transform') {
     parts.push(Object.entries(info.tables ?? {}).map(([t, n]) => `${t} ${num(n)}`).join(', '));
