@@ -86,6 +86,9 @@ describe('redshift: DDL from the table data', () => {
       artists: { diststyle: 'ALL', sortkey: ['artist_id'] },
       time: { diststyle: 'ALL', sortkey: ['start_time'] },
       etl_rejects: { diststyle: 'EVEN' },
+      // The ledger: small, read whole by every run.
+      etl_files: { diststyle: 'ALL' },
+      etl_runs: { diststyle: 'ALL' },
     });
   });
 
@@ -541,6 +544,23 @@ describe.skipIf(!pgEnabled)('redshift SQL that is also PostgreSQL, run on the lo
     expect(before.songplays).toHaveLength(6820);
   });
 
+  it('folds a daily run in with the Redshift dialect’s SQL as a full run builds it (PostgreSQL running the SQL text)', async () => {
+    await createTables(wh);
+    await etl(wh, { songs: SAMPLE_SONGS, logs: SAMPLE_LOGS, until: '2018-11-28' });
+    // The daily run's SQL as Redshift gets it; only DDL (sizes, distribution) stays PostgreSQL's, to run here.
+    const d = { ...redshiftDialect, typeName: wh.dialect.typeName, tableAttributes: wh.dialect.tableAttributes, primaryKeys: wh.dialect.primaryKeys };
+    const asRedshift = new Proxy(wh, { get: (t, p) => (p === 'dialect' ? d : ((v) => (typeof v === 'function' ? v.bind(t) : v))(Reflect.get(t, p) as unknown)) });
+    const daily = await etl(asRedshift, { songs: SAMPLE_SONGS, logs: SAMPLE_LOGS });
+    expect(daily.mode).toBe('incremental');
+    expect(daily.stages[1]!.changes).toMatchObject({ new: 2, unchanged: 28 });
+    const columns = (t: Table) => t.columns.map((c) => c.name).filter((c) => c !== 'songplay_id');
+    const folded: Record<string, unknown[][]> = {};
+    for (const t of STAR_TABLES) folded[t.name] = await dump(wh, t.name, columns(t));
+    await etl(wh, { songs: SAMPLE_SONGS, logs: SAMPLE_LOGS, fullRefresh: true });
+    for (const t of STAR_TABLES) expect(folded[t.name], t.name).toEqual(await dump(wh, t.name, columns(t)));
+    expect(folded.songplays).toHaveLength(6820);
+  });
+
   it('matches plays to songs byte for byte: a title with a trailing space is another title (Redshift alone would say equal)', async () => {
     await createTables(wh);
     await wh.execute(`INSERT INTO staging_songs (song_id, title, artist_id, artist_name, duration, num_songs) VALUES
@@ -668,6 +688,53 @@ describe.skipIf(!pgEnabled)('redshift SQL that is also PostgreSQL, run on the lo
         { source: 's3://b/log_data/2018/11/a.json', line: 5, reason: 'ts: Invalid digit', raw: null },
         { source: 's3://b/log_data/', line: null, reason: 'userId: expected integer, got "x"', raw: null },
       ]);
+    });
+
+    describe('which COPY: the whole prefix, or each new file by its key', () => {
+      const listed: SourceFile[] = ['a', 'b', 'c'].map((k, i) => ({ key: `2018/11/${k}.json`, uri: `s3://b/log_data/2018/11/${k}.json`, size: 10 * (i + 1) }));
+      /** A session whose every COPY lands one row per file it reads (ts 1, 2, … in order), and is accounted for in the history. */
+      const copies = (froms: string[]): RedshiftSql => ({
+        dialect: redshiftDialect,
+        async execute(sql) {
+          if (!sql.startsWith('COPY ')) return wh.execute(sql);
+          const from = /FROM '([^']+)'/.exec(sql)![1]!;
+          froms.push(from);
+          const read = listed.filter((f) => f.uri.startsWith(from));
+          await wh.execute(`INSERT INTO _sparkify_copy_staging_events (ts, userId, page) VALUES ${read.map((f) => `(${listed.indexOf(f) + 1}, '7', 'NextSong')`).join(', ')}`);
+          const id = 100 + froms.length;
+          await wh.execute(`DELETE FROM copy_ids; INSERT INTO copy_ids VALUES (${id})`);
+          await wh.execute(`INSERT INTO sys_load_history SELECT ${id}, pg_backend_pid(), clock_timestamp(), 'completed', ${read.length}, 0`);
+        },
+        query: (sql) => wh.query(sql),
+      });
+      const fileIds = () => wh.query('SELECT ts, file_id FROM staging_events ORDER BY ts');
+
+      it('a daily run: one COPY per new file, naming exactly its key, each row stamped with its file id', async () => {
+        const froms: string[] = [];
+        const input = { into, source: s3Source('s3://b/log_data', listed), files: listed.slice(1), fileIds: [5, 9], format: 'ndjson' as const };
+        const result = await loadStagingRedshift(copies(froms), stagingEvents, input, { copy: {}, loadErrors: 'stl' });
+        expect(froms).toEqual(['s3://b/log_data/2018/11/b.json', 's3://b/log_data/2018/11/c.json']);
+        expect(result).toEqual({ rows: 2, rejected: 0, bytes: 50 });
+        expect(await fileIds()).toEqual([{ ts: 2, file_id: 5 }, { ts: 3, file_id: 9 }]);
+      });
+
+      it('a full run: one COPY of the prefix, whose rows cannot say their file', async () => {
+        const froms: string[] = [];
+        const input = { into, source: s3Source('s3://b/log_data', listed), files: listed, fileIds: [1, 2, 3], format: 'ndjson' as const };
+        const result = await loadStagingRedshift(copies(froms), stagingEvents, input, { copy: {}, loadErrors: 'stl' });
+        expect(froms).toEqual(['s3://b/log_data/']);
+        expect(result).toEqual({ rows: 3, rejected: 0, bytes: 60 });
+        expect(await fileIds()).toEqual([1, 2, 3].map((ts) => ({ ts, file_id: null })));
+      });
+
+      it('refuses a new file whose key begins another key (COPY would read both), before any COPY', async () => {
+        const froms: string[] = [];
+        const clash: SourceFile[] = [...listed, { key: '2018/11/b.json.gz', uri: 's3://b/log_data/2018/11/b.json.gz', size: 5 }];
+        const input = { into, source: s3Source('s3://b/log_data', clash), files: [listed[1]!], fileIds: [5], format: 'ndjson' as const };
+        const err = await loadStagingRedshift(copies(froms), stagingEvents, input, { copy: {}, loadErrors: 'stl' }).catch((e: SparkifyError) => e);
+        expect(err).toMatchObject({ code: 'LOAD_FAILED', message: expect.stringContaining('would also read s3://b/log_data/2018/11/b.json.gz') });
+        expect(froms).toEqual([]);
+      });
     });
 
     it('fails when a skipped record cannot be found, and the run changes no table', async () => {

@@ -162,11 +162,15 @@ export function rowRejectReasonSql(table: Table, d: SqlDialect): string | undefi
   return checks.length === 1 ? checks[0] : `COALESCE(${checks.join(',\n  ')})`;
 }
 
-/** Good landed rows into the staging table (or the run's copy of it, `into`). */
-export function insertStagingSql(table: Table, d: SqlDialect, into: string = table.name): string {
+/**
+ * Good landed rows into the staging table (or the run's copy of it, `into`);
+ * with `fileId`, each row says it came from that file (a COPY of one file).
+ */
+export function insertStagingSql(table: Table, d: SqlDialect, into: string = table.name, fileId?: number): string {
   const reason = rowRejectReasonSql(table, d);
-  const cols = table.columns.map((c) => d.columnName(c.name)).join(', ');
-  const values = table.columns.map((c) => convertedValue(c, d)).join(',\n  ');
+  const traced = fileId !== undefined && table.traced;
+  const cols = [...table.columns.map((c) => d.columnName(c.name)), ...(traced ? ['file_id'] : [])].join(', ');
+  const values = [...table.columns.map((c) => convertedValue(c, d)), ...(traced ? [String(Math.trunc(fileId))] : [])].join(',\n  ');
   return `INSERT INTO ${into} (${cols})\nSELECT ${values}\nFROM ${landingTableName(table)}${reason ? `\nWHERE (${reason}) IS NULL` : ''}`;
 }
 

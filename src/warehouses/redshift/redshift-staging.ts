@@ -91,7 +91,7 @@ async function listJsonPaths(uri: string, options: SourceOptions): Promise<Sourc
 }
 
 /** The statements of one load that depend on nothing the run finds, after the checks that need no warehouse. */
-export function redshiftLoadSql(d: SqlDialect, table: Table, input: StagingInput, options: RedshiftStagingOptions) {
+export function redshiftLoadSql(d: SqlDialect, table: Table, input: StagingInput, options: RedshiftStagingOptions, fileId?: number) {
   // The pipeline asks before it locks; this guards callers of the library that did not.
   const issues = redshiftSourceIssues(table, input.source, options.copy);
   if (issues.length > 0) throw new ConfigError(issues);
@@ -118,7 +118,7 @@ export function redshiftLoadSql(d: SqlDialect, table: Table, input: StagingInput
     prepare: [`DROP TABLE IF EXISTS ${land}`, createLandingSql(table, d)],
     copy,
     rowRejects: insertRowRejectsSql(table, from, d, input.into.rejects),
-    insertStaging: insertStagingSql(table, d, input.into.rows),
+    insertStaging: insertStagingSql(table, d, input.into.rows, fileId),
     landingCounts: landingCountsSql(table, d),
     drop: `DROP TABLE ${land}`,
   };
@@ -148,7 +148,12 @@ export function redshiftLoadPlan(d: SqlDialect, table: Table, input: StagingInpu
 
 /**
  * Loads a staging table (the run's copy of it) with Redshift's own COPY from
- * S3: COPY into a temporary landing table (bad records skipped up to
+ * S3. A run that loads every file under the source's prefix (a full run) reads
+ * them with one COPY of the prefix, in parallel; its rows cannot say which file
+ * they came from (file_id stays NULL). A run that loads some files only (a
+ * daily run: new and changed files) COPYs each by its own key, and stamps its
+ * rows with its file id, so that a later correction of the file can replace
+ * them. Each COPY goes into a temporary landing table (bad records skipped up to
  * MAXERROR and read back from the system table into etl_rejects with file,
  * line and reason), then the rules COPY cannot apply (numbers written as
  * strings, required fields) in one INSERT … SELECT, their rejects alongside.
@@ -158,7 +163,43 @@ export function redshiftLoadPlan(d: SqlDialect, table: Table, input: StagingInpu
  *   await loadStagingRedshift(wh, stagingEvents, { into: { rows: 'staging_events', rejects: 'etl_rejects' }, source, files, format: 'ndjson' }, { copy: { logJsonPaths }, loadErrors: 'stl' });
  */
 export async function loadStagingRedshift(db: RedshiftSql, table: Table, input: StagingInput, options: RedshiftStagingOptions): Promise<StagingLoadResult> {
-  const load = redshiftLoadSql(db.dialect, table, input, options);
+  if (!input.fileIds || (await readsWholePrefix(input))) return copyOnce(db, table, input, options);
+  // Some files only (a daily run): one COPY per file, from exactly its key, so each row is known to be its file's.
+  const listed = await input.source.list();
+  const total: StagingLoadResult = { rows: 0, rejected: 0, bytes: 0 };
+  for (const [i, file] of input.files.entries()) {
+    input.signal?.throwIfAborted();
+    const clash = listed.find((f) => f.key !== file.key && f.key.startsWith(file.key));
+    if (clash) {
+      throw new SparkifyError('LOAD_FAILED', `COPY from ${file.uri} would also read ${clash.uri} (COPY reads every object whose key begins with the one named); no table was changed.`, {
+        hint: 'Rename one of them so that no key is the beginning of another, or run with --full-refresh (one COPY of the whole prefix).',
+      });
+    }
+    const one: StagingInput = {
+      ...input,
+      source: Object.create(input.source, { uri: { value: file.uri } }) as Source,
+      files: [file],
+      fileIds: undefined,
+      onProgress: (p) => input.onProgress?.({ records: p.records, bytes: total.bytes + p.bytes, files: i + p.files }),
+    };
+    const r = await copyOnce(db, table, one, options, input.fileIds[i]);
+    total.rows += r.rows;
+    total.rejected += r.rejected;
+    total.bytes += r.bytes;
+  }
+  return total;
+}
+
+/** Whether the files to load are every file the source lists: one COPY of the prefix reads exactly them. */
+async function readsWholePrefix(input: StagingInput): Promise<boolean> {
+  const listed = await input.source.list();
+  const loading = new Set(input.files.map((f) => f.key));
+  return listed.length === loading.size && listed.every((f) => loading.has(f.key));
+}
+
+/** One COPY of the input's location (its prefix, or one file's key, then stamped with `fileId`), its errors and its rules. */
+async function copyOnce(db: RedshiftSql, table: Table, input: StagingInput, options: RedshiftStagingOptions, fileId?: number): Promise<StagingLoadResult> {
+  const load = redshiftLoadSql(db.dialect, table, input, options, fileId);
   const { from, jsonPaths, iamRoleArn, maxError } = load;
   const d = db.dialect;
 
