@@ -2,7 +2,7 @@
 /**
  * npm run bench -- [--events 1000000] [--songs 100000] [--songs-per-file 1000] [--days 30]
  *                  [--warehouses duckdb,postgres] [--runs 3] [--sample] [--postgres URL] [--record]
- *                  [--scale events:songs[:warehouses[:runs]] …]
+ *                  [--scale events:songs[:warehouses[:runs]] …] [--daily]
  *
  * Each --scale is one data set and the warehouses to run on it (joined with +), e.g.
  *   --scale 1000000:100000:duckdb+postgres --scale 10000000:1000000:duckdb:1
@@ -17,6 +17,11 @@
  * Data comes from `sparkify generate` into bench/data/ (ignored by git) and is
  * reused. --sample also times the bundled real sample, process start included.
  * --record appends the results to bench/RESULTS.md with the machine, date and commit.
+ *
+ * --daily also times a daily run at each scale and warehouse: the warehouse
+ * holds every day but the last (`sparkify run --until <the day before>`, not
+ * timed), and `sparkify etl` loads the last day's file (1/days of the data);
+ * its time is reported against the full run's, in the same run.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -37,6 +42,7 @@ const { values: args } = parseArgs({
     postgres: { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/test' },
     record: { type: 'boolean', default: false },
     scale: { type: 'string', multiple: true },
+    daily: { type: 'boolean', default: false },
   },
 });
 let RUNS = Number(args.runs);
@@ -129,6 +135,30 @@ function dataSet(events, songs) {
 }
 
 const summaries = [];
+const dailies = [];
+
+/** The last day the log files are named for, and the one before it. */
+function lastDays(logs) {
+  const names = execFileSync('find', [logs, '-name', '*.json'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  const days = [...new Set(names.map((n) => /(\d{4}-\d{2}-\d{2})[^/]*$/.exec(n)?.[1]).filter(Boolean))].sort();
+  return { last: days.at(-1), before: days.at(-2) };
+}
+
+/**
+ * A daily run: `prepare` builds the warehouse with every day but the last
+ * (untimed), then `sparkify etl` loads the last day; RUNS times, medians kept.
+ */
+async function daily(name, prepare, etlArgs, env = {}) {
+  const runs = [];
+  for (let r = 0; r < RUNS; r++) {
+    await prepare();
+    const m = await measure([cli, 'etl', ...etlArgs, '--json'], env);
+    if (m.report.mode !== 'incremental') throw new Error(`the daily run was ${m.report.mode}: ${m.report.modeReason}`);
+    runs.push(m);
+    process.stderr.write(`  ${name} daily run ${r + 1}: ${m.seconds.toFixed(2)} s, ${m.peakMB.toFixed(0)} MB\n`);
+  }
+  return { wall: median(runs.map((m) => m.seconds)), peakMB: median(runs.map((m) => m.peakMB)), stages: stageMedians(runs), report: runs[0].report };
+}
 const duckdbFile = (who) => path.join(work, `${who}.duckdb`);
 const sparkifyRun = (warehouse, s, l, env = {}) => () => measure([cli, 'run', '--warehouse', warehouse, '--songs', s, '--logs', l, '--json'], env);
 
@@ -158,6 +188,18 @@ for (const scale of scales) {
       );
       summaries.push({ ...summarise('duckdb', describe, r), manifest });
       for (const f of ['ours', 'script']) for (const x of ['', '.wal']) rmSync(`${duckdbFile(f)}${x}`, { force: true });
+      if (args.daily) {
+        const { before } = lastDays(logs);
+        const base = duckdbFile('daily-base');
+        rmSync(base, { force: true });
+        await measure([cli, 'run', '--warehouse', base, '--songs', songs, '--logs', logs, '--until', before, '--json']);
+        const d = await daily('duckdb', async () => {
+          for (const x of ['', '.wal']) rmSync(`${duckdbFile('daily')}${x}`, { force: true });
+          execFileSync('cp', [base, duckdbFile('daily')]);
+        }, ['--warehouse', duckdbFile('daily'), '--songs', songs, '--logs', logs]);
+        dailies.push({ warehouse: 'duckdb', data: describe, daily: d, full: summaries.at(-1).ours });
+        for (const f of ['daily', 'daily-base']) for (const x of ['', '.wal']) rmSync(`${duckdbFile(f)}${x}`, { force: true });
+      }
     } else if (w === 'postgres') {
       const schema = `sparkify_bench_${process.pid}`;
       const r = await alternate(
@@ -166,6 +208,12 @@ for (const scale of scales) {
         () => measure([path.join(root, 'bench', 'baseline-postgres.mjs'), args.postgres, `${schema}_script`, songs, logs]),
       );
       summaries.push({ ...summarise('postgres', describe, r), manifest });
+      if (args.daily) {
+        const { before } = lastDays(logs);
+        const env = { SPARKIFY_SCHEMA: schema };
+        const d = await daily('postgres', () => measure([cli, 'run', '--warehouse', args.postgres, '--songs', songs, '--logs', logs, '--until', before, '--full-refresh', '--json'], env), ['--warehouse', args.postgres, '--songs', songs, '--logs', logs], env);
+        dailies.push({ warehouse: 'postgres', data: describe, daily: d, full: summaries.at(-1).ours });
+      }
       execFileSync('psql', [args.postgres, '-qc', `DROP SCHEMA IF EXISTS ${schema} CASCADE`], { stdio: 'ignore' });
     } else throw new Error(`unknown warehouse ${w}`);
   }
@@ -187,9 +235,19 @@ for (const s of summaries) {
   }
   lines.push('');
 }
+for (const d of dailies) {
+  const events = d.daily.report.stages.find((s) => s.stage === 'load staging_events');
+  lines.push(`### ${d.warehouse}, daily run: ${d.data}`, '');
+  lines.push(`The warehouse holds every day but the last; \`sparkify etl\` loads the last day (${events.rows.toLocaleString('en-US')} events from ${events.files} file).`, '');
+  lines.push('| | daily run | full run | ratio |', '|---|---:|---:|---:|');
+  lines.push(`| wall time, whole process | ${fmt(d.daily.wall)} s | ${fmt(d.full.wall)} s | **${fmt(d.daily.wall / d.full.wall, 3)}** |`);
+  lines.push(`| peak memory | ${fmt(d.daily.peakMB, 0)} MB | ${fmt(d.full.peakMB, 0)} MB | ${fmt(d.daily.peakMB / d.full.peakMB)} |`);
+  for (const st of d.daily.stages) lines.push(`| ${st.stage} (${st.rows.toLocaleString('en-US')} rows) | ${fmt(st.seconds)} s | | |`);
+  lines.push('');
+}
 const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
 const machine = `${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
 const header = `## ${new Date().toISOString().slice(0, 10)}, commit ${commit}\n\n${machine}; medians of alternating runs (${scales.map((x) => `${x.events.toLocaleString('en-US')} events: ${x.runs}`).join(', ')}).\n`;
 process.stdout.write(`\n${header}\n${lines.join('\n')}\n`);
-process.stdout.write(`${JSON.stringify({ scales, summaries })}\n`);
+process.stdout.write(`${JSON.stringify({ scales, summaries, dailies })}\n`);
 if (args.record) appendFileSync(path.join(root, 'bench', 'RESULTS.md'), `\n${header}\n${lines.join('\n')}\n`);

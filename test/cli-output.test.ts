@@ -6,8 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ConfigError, plural, SparkifyError } from '../src/errors.js';
-import type { PipelineEvent, StageInfo } from '../src/pipeline/report.js';
-import { CommandOutput, jsonError, toJson, type CliIO, type OutputFlags } from '../src/cli/output.js';
+import type { PipelineEvent, StageInfo, FileChanges } from '../src/pipeline/report.js';
+import { CommandOutput, jsonError, runSummary, toJson, type CliIO, type OutputFlags } from '../src/cli/output.js';
 import { duration, liveText, progressPrinter, stageLine, type Running } from '../src/cli/progress.js';
 import { colorsFor } from '../src/cli/terminal.js';
 
@@ -171,6 +171,23 @@ describe('the live line', () => {
     expect([duration(0.2), duration(59.1), duration(125), duration(7300)]).toEqual(['1 s', '1 min 0 s', '2 min 5 s', '2 h 1 min']);
     expect([plural(1, 'file'), plural(0, 'file'), plural(2400, 'file'), plural(2, 'entry', 'entries')]).toEqual(['1 file', '0 files', '2,400 files', '2 entries']);
     expect(stageLine(info('create-tables', { tables: { a: 0 } }))).toMatch(/ 1 table$/);
+  });
+
+  it('says what a daily run read, and what it left unread', () => {
+    const changes: FileChanges = { new: 1, changed: 0, unchanged: 29, missing: 0, pruned: 0, newRecords: 269, removedRecords: 0 };
+    const songs: FileChanges = { new: 0, changed: 0, unchanged: 71, missing: 0, pruned: 0, newRecords: 0, removedRecords: 0 };
+    expect(stageLine(info('load staging_events', { rows: 269, files: 1, bytes: 2048, changes }))).toMatch(/ 269 rows from 1 file \(2\.0 KB\), 29 unchanged$/);
+    expect(stageLine(info('load staging_songs', { rows: 0, files: 0, bytes: 0, changes: songs }))).toMatch(/ nothing new \(71 files unchanged\)$/);
+    const report = (mode: 'full' | 'incremental', c: FileChanges, modeReason?: string) => ({
+      warehouse: 'w', mode, modeReason, runId: 7, counts: {}, rejected: 0, warnings: [], retries: [], seconds: 1,
+      stages: [info('load staging_songs', { rows: 0, files: 0, changes: songs }), info('load staging_events', { rows: 269, files: 1, changes: c })],
+    });
+    expect(runSummary(report('incremental', { ...changes, changed: 1, new: 0, removedRecords: 250, missing: 2 }))).toBe(
+      'Incremental run 7: song files 0 new, 71 unchanged; log files 0 new, 1 changed (269 rows), 29 unchanged, 2 missing from the source (kept), 250 rows removed.',
+    );
+    expect(runSummary(report('full', { ...changes, unchanged: 0, outOfRange: 3 }, '--full-refresh'))).toBe(
+      'Full run 7 (--full-refresh): song files 0 new; log files 1 new (269 rows), 3 outside --since/--until.',
+    );
   });
 });
 

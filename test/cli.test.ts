@@ -88,7 +88,7 @@ describe('sparkify CLI', () => {
   });
 
   it('lists rejected records with file and line, and still loads the rest', () => {
-    const r = sparkify(['etl', '--logs', path.join(FIXTURES, 'bad-logs'), '--json']);
+    const r = sparkify(['etl', '--logs', path.join(FIXTURES, 'bad-logs'), '--full-refresh', '--json']);
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout).result;
     expect(out.rejected).toBe(2);
@@ -97,13 +97,13 @@ describe('sparkify CLI', () => {
       '2: invalid JSON',
       '4: sessionId: expected integer, got "abc"',
     ]);
-    const human = sparkify(['etl', '--logs', path.join(FIXTURES, 'bad-logs')]);
+    const human = sparkify(['etl', '--logs', path.join(FIXTURES, 'bad-logs'), '--full-refresh']);
     expect(human.stdout).toContain('2 records were rejected');
     expect(human.stdout).toContain('2018-11-02-events.json:4: sessionId: expected integer, got "abc"');
   });
 
   it('fails with exit code 1, the code and a hint when the reject limit is passed', () => {
-    const r = sparkify(['etl', '--logs', path.join(FIXTURES, 'bad-logs'), '--max-rejects', '0']);
+    const r = sparkify(['etl', '--logs', path.join(FIXTURES, 'bad-logs'), '--max-rejects', '0', '--full-refresh']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/error \[REJECT_LIMIT_EXCEEDED\] \(during load staging_events\): 2 records of staging_events were rejected, more than the limit of 0;/);
     expect(r.stderr).toMatch(/hint: .*--max-rejects/);
@@ -286,13 +286,21 @@ describe('--json: one envelope on stdout for every command, success and failure 
     const created = envelope(['create-tables', '-w', db()], 'create-tables');
     expect(created.env).toMatchObject({ ok: true, warehouse: `DuckDB ${db()}`, result: { tables: expect.arrayContaining(['songplays', 'etl_rejects']) } });
     const etl = envelope(['etl', '-w', db()], 'etl');
-    expect(etl.env.result).toMatchObject({ counts: expected().counts, rejected: 0, rejects: [], retries: [] });
+    expect(etl.env.result).toMatchObject({ mode: 'full', modeReason: 'nothing was loaded before', runId: 1, counts: expected().counts, rejected: 0, rejects: [], retries: [] });
     expect((etl.env.result!.stages as { stage: string }[]).map((s) => s.stage)).toEqual(['load staging_songs', 'load staging_events', 'transform', 'publish']);
     secondsAreRounded(etl.env);
+    // Run again: nothing is new, so nothing is read; the tables stay, and the ledger counts one more run.
+    const afterTwo = { ...expected().counts, etl_runs: 2 };
     const run = envelope(['run', '-w', db()], 'run');
-    expect(run.env.result).toMatchObject({ counts: expected().counts });
+    expect(run.env.result).toMatchObject({ mode: 'incremental', runId: 2, counts: afterTwo });
+    const changes = (run.env.result!.stages as { stage: string; changes?: unknown }[]).map((s) => [s.stage, s.changes]);
+    expect(changes).toEqual([
+      ['load staging_songs', { new: 0, changed: 0, unchanged: 71, missing: 0, pruned: 0, newRecords: 0, removedRecords: 0 }],
+      ['load staging_events', { new: 0, changed: 0, unchanged: 30, missing: 0, pruned: 0, newRecords: 0, removedRecords: 0 }],
+      ['transform', undefined],
+    ]);
     secondsAreRounded(run.env);
-    expect(envelope(['counts', '-w', db()], 'counts').env.result).toEqual({ counts: expected().counts });
+    expect(envelope(['counts', '-w', db()], 'counts').env.result).toEqual({ counts: afterTwo });
     const doctor = envelope(['doctor', '-w', db()], 'doctor');
     expect(doctor.env.result!.checks).toHaveLength(8);
     const config = envelope(['config', '-w', db()], 'config');

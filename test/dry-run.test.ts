@@ -149,12 +149,12 @@ describe('dry run: PostgreSQL and DuckDB, without connecting or creating anythin
     expect(all[0]).toBe(`SET TIME ZONE 'UTC'; SET extra_float_digits = 3; SET client_min_messages = warning`);
     expect(all).toContain(`SELECT pg_try_advisory_lock(1397772875, (SELECT oid::int FROM pg_namespace WHERE nspname = 'sparkify')) AS ok`);
     expect(all.filter((s) => / FROM STDIN$/.test(s))).toEqual([
-      'COPY _sparkify_next_staging_songs (num_songs, artist_id, artist_latitude, artist_longitude, artist_location, artist_name, song_id, title, duration, year) FROM STDIN',
+      'COPY _sparkify_next_staging_songs (num_songs, artist_id, artist_latitude, artist_longitude, artist_location, artist_name, song_id, title, duration, year, file_id) FROM STDIN',
       'COPY _sparkify_next_etl_rejects (target_table, source, line, reason, raw) FROM STDIN',
-      expect.stringMatching(/^COPY _sparkify_next_staging_events \(artist, auth, .*\) FROM STDIN$/),
+      expect.stringMatching(/^COPY _sparkify_next_staging_events \(artist, auth, .*, userId, file_id\) FROM STDIN$/),
       'COPY _sparkify_next_etl_rejects (target_table, source, line, reason, raw) FROM STDIN',
     ]);
-    expect(plan.statements.find((s) => s.sql?.startsWith('COPY _sparkify_next_staging_songs'))?.note).toMatch(/^the records of 71 files under .*song_data, read and converted here$/);
+    expect(plan.statements.find((s) => s.sql?.startsWith('COPY _sparkify_next_staging_songs'))?.note).toMatch(/^the records of 71 files under .*song_data, read and converted here, each row with its file's id$/);
     expect(all).toContain('ANALYZE songplays');
     expect(JSON.stringify(plan)).not.toContain('hunter2');
   });

@@ -13,7 +13,7 @@ import { ALL_TABLES } from '../src/schema/tables.js';
 import { DuckDBWarehouse, type DuckDBWarehouseOptions } from '../src/warehouses/duckdb/duckdb-warehouse.js';
 import { writeEdgeFixtures } from './helpers/edge-fixtures.js';
 import { FIXTURES, SAMPLE_LOGS, SAMPLE_SONGS } from './helpers/oracle.js';
-import { dump } from './warehouses.js';
+import { comparedColumns, dump } from './warehouses.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'sparkify-duckdb-paths-'));
 const edge = writeEdgeFixtures();
@@ -28,7 +28,7 @@ async function build(options: DuckDBWarehouseOptions, songs: string, logs: strin
     await createTables(wh);
     const report = await etl(wh, { songs, logs });
     const tables: Record<string, unknown[][]> = {};
-    for (const t of ALL_TABLES) tables[t.name] = await dump(wh, t.name, t.columns.map((c) => c.name));
+    for (const t of ALL_TABLES) tables[t.name] = await dump(wh, t.name, comparedColumns(t));
     return { report, tables };
   } finally {
     await wh.close();

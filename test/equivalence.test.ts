@@ -12,7 +12,7 @@ import { etl } from '../src/pipeline/etl.js';
 import { ALL_TABLES } from '../src/schema/tables.js';
 import { writeEdgeFixtures, writeGeneratedFixtures, writeStrayCarriageReturnLogs, type EdgeFixtures } from './helpers/edge-fixtures.js';
 import { FIXTURES, SAMPLE_LOGS, SAMPLE_SONGS } from './helpers/oracle.js';
-import { dump, testWarehouses, type OpenedTestWarehouse } from './warehouses.js';
+import { comparedColumns, dump, testWarehouses, type OpenedTestWarehouse } from './warehouses.js';
 
 type Tables = Record<string, unknown[][]>;
 
@@ -40,7 +40,7 @@ async function loadAndDump(ctx: OpenedTestWarehouse, songs: string, logs: string
   await createTables(ctx.warehouse);
   await etl(ctx.warehouse, { songs, logs });
   const out: Tables = {};
-  for (const t of ALL_TABLES) out[t.name] = await dump(ctx.warehouse, t.name, t.columns.map((c) => c.name));
+  for (const t of ALL_TABLES) out[t.name] = await dump(ctx.warehouse, t.name, comparedColumns(t));
   return out;
 }
 

@@ -510,7 +510,7 @@ describe('redshift data api: the warehouse, one session (SDK-level mocks)', () =
     // Each run of the pipeline's stages also takes the lock: one batch each, before the stage's own.
     const stageBatches = api.batches.map((b) => b.input.Sqls!).filter((sqls) => !sqls[0]!.startsWith('LOCK '));
     expect(stageBatches).toEqual([createBatch, publishBatch]);
-    expect(stageBatches.map((sqls) => sqls.length)).toEqual([24, 21]); // docs/redshift.md quotes these
+    expect(stageBatches.map((sqls) => sqls.length)).toEqual([30, 27]); // docs/redshift.md quotes these
     for (const sqls of stageBatches) expect(sqls.length).toBeLessThanOrEqual(MAX_BATCH_STATEMENTS);
     await wh.close();
   });

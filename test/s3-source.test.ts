@@ -29,7 +29,7 @@ import type { SourceFile } from '../src/sources/source.js';
 import { DuckDBWarehouse } from '../src/warehouses/duckdb/duckdb-warehouse.js';
 import type { Row } from '../src/warehouses/warehouse.js';
 import { S3RVER_CREDENTIALS, startS3rver, type RunningS3rver } from './helpers/s3rver.js';
-import { dump, testWarehouses } from './warehouses.js';
+import { comparedColumns, dump, testWarehouses } from './warehouses.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SAMPLE = fileURLToPath(new URL('../data/sparkify-sample', import.meta.url));
@@ -127,7 +127,7 @@ describe('listing', () => {
   it('lists a prefix naming one object as that object', async () => {
     const one = localLogs[3]!;
     const source = await open(`s3://${BUCKET}/log_data/${one.key}`);
-    expect(await source.list()).toEqual([{ key: one.key.split('/').pop(), uri: `s3://${BUCKET}/log_data/${one.key}`, size: one.size, modified: expect.any(Number) }]);
+    expect(await source.list()).toEqual([{ key: one.key.split('/').pop(), uri: `s3://${BUCKET}/log_data/${one.key}`, size: one.size, modified: expect.any(Number), etag: expect.any(String) }]);
   });
 
   it('returns an empty list for a prefix with no objects', async () => {
@@ -412,6 +412,9 @@ describe('end to end', () => {
     // Rejects name their file: a local path on one side, an s3:// URI on the other.
     const relative = (rows: Row[], root: string) => rows.map((r) => ({ ...r, source: String(r.source).replace(root, '') }));
     expect(relative(remote.tables.etl_rejects!, `s3://${BUCKET}/`)).toEqual(relative(local.tables.etl_rejects!, `${SAMPLE}/`));
+    // The ledger marks a file's version by its ETag on S3 (the MD5 of a file put in one part), by its modification time on disk.
+    expect(remote.markers.every((m) => /^[0-9a-f]{32}$/.test(m))).toBe(true);
+    expect(local.markers.every((m) => /^\d+(\.\d+)?$/.test(m))).toBe(true);
 
     if (process.env.SPARKIFY_TIMINGS) {
       process.stdout.write(`sample via local folders: ${local.seconds.toFixed(2)} s; via s3rver: ${remote.seconds.toFixed(2)} s\n`);
@@ -457,7 +460,9 @@ for (const kind of testWarehouses()) {
           await createTables(ctx.warehouse);
           await etl(ctx.warehouse, { songs, logs, sourceOptions: { s3Endpoint: s3.endpoint, s3Region: s3.region } });
           const tables: Record<string, unknown[][]> = {};
-          for (const t of ALL_TABLES) if (t.name !== 'etl_rejects') tables[t.name] = await dump(ctx.warehouse, t.name, t.columns.map((c) => c.name));
+          for (const t of ALL_TABLES) {
+            if (t.name !== 'etl_rejects') tables[t.name] = await dump(ctx.warehouse, t.name, comparedColumns(t).filter((c) => c !== 'uri' && c !== 'marker'));
+          }
           return tables;
         } finally {
           await ctx.cleanup();
@@ -494,7 +499,12 @@ async function runPipeline(options: Parameters<typeof etl>[1]) {
     const report = await etl(wh, options);
     const tables: Record<string, Row[]> = {};
     for (const table of ALL_TABLES) tables[table.name] = await wh.query(`SELECT * FROM ${table.name} ORDER BY ALL`);
-    return { counts: report.counts, seconds: report.seconds, tables };
+    // What differs between a bucket and a folder holding the same files: where each file is, what marks its
+    // version (ETag, modification time), and when the run ran. Compared apart.
+    const markers = tables.etl_files!.map((r) => String(r.marker));
+    tables.etl_files = tables.etl_files!.map(({ uri: _uri, marker: _marker, ...rest }) => rest);
+    tables.etl_runs = tables.etl_runs!.map(({ started_at: _s, finished_at: _f, ...rest }) => rest);
+    return { counts: report.counts, seconds: report.seconds, tables, markers };
   } finally {
     await wh.close();
   }

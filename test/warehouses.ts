@@ -13,6 +13,7 @@ import { inject } from 'vitest';
 import { DuckDBWarehouse } from '../src/warehouses/duckdb/duckdb-warehouse.js';
 import { PostgresWarehouse } from '../src/warehouses/postgres/postgres-warehouse.js';
 import type { PostgresConnection } from '../src/warehouses/postgres/postgres-target.js';
+import type { Table } from '../src/schema/tables.js';
 import type { Warehouse } from '../src/warehouses/warehouse.js';
 import { TEST_PG_HOST, TEST_PG_PORT } from './helpers/paths.js';
 
@@ -120,6 +121,14 @@ export function runsHere(name: TestWarehouseName): boolean {
 /** The named test warehouse (its set-up and SQL), whether or not it runs here. */
 export function testWarehouse(name: TestWarehouseName): TestWarehouse {
   return ALL.find((w) => w.name === name)!;
+}
+
+/**
+ * The columns of `table` that two runs over the same files agree on: all of
+ * them, but the times etl_runs records.
+ */
+export function comparedColumns(table: Table): string[] {
+  return table.columns.map((c) => c.name).filter((c) => table.name !== 'etl_runs' || !c.endsWith('_at'));
 }
 
 /** Every row of a table as arrays of values in column order, sorted in JS (collation-independent). */

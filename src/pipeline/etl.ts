@@ -378,8 +378,11 @@ async function loadStage(wh: Warehouse, listed: Planned, options: EtlOptions, wa
     };
     const result = await wh.loadStaging(table, input);
     const records = result.rows + result.rejected;
-    // A day whose records are all rejected is only that, when other days are loaded already.
-    if (result.rows === 0 && mode === 'full') throw await nothingLoaded(wh, listed, files, records);
+    // A day whose records are all rejected is only that, when other days are loaded already; but a daily run
+    // that knows none of the source's files and loads none of their records was most likely pointed at the
+    // wrong folder (--songs and --logs swapped), as a full run would be.
+    const knowsNone = plan.unchanged.length === 0 && plan.load.every((l) => l.change === 'new');
+    if (result.rows === 0 && (mode === 'full' || knowsNone)) throw await nothingLoaded(wh, listed, files, records);
     const share = result.rejected / records;
     if (share > (options.warnRejectShare ?? 0.5)) {
       warn(name, `${Math.round(share * 100)}% of the records under ${listed.source.uri} (${num(result.rejected)} of ${num(records)}) were rejected: check that it holds ${listed.format === 'json' ? 'song files' : 'event logs'} (see etl_rejects).`);

@@ -116,6 +116,9 @@ export function expected(logs = SAMPLE_LOGS, songsDir = SAMPLE_SONGS): Expected 
       artists: new Set(songs.map((s) => s.artist_id)).size,
       time: times.size,
       etl_rejects: 0,
+      // The ledger after one run: one row per file, one per run.
+      etl_files: walk(logs).length + walk(songsDir).length,
+      etl_runs: 1,
     },
     users,
     matches,
