@@ -35,6 +35,8 @@ const count = async (table) => Number((await c.runAndReadAll(`SELECT count(*) FR
 const typeOf = (col) => ({ text: 'VARCHAR', integer: 'INTEGER', bigint: 'BIGINT', double: 'DOUBLE' })[col.type];
 // userId is a JSON string ("" when logged out): read as text, cast after.
 const columns = (table) => `{${table.columns.map((col) => `'${col.name}': '${col.name === 'userId' ? 'VARCHAR' : typeOf(col)}'`).join(', ')}}`;
+// The fields only: this script does not record which file a row came from (file_id stays NULL), which sparkify does.
+const names = (table) => table.columns.map((col) => col.name).join(', ');
 const glob = (dir) => `'${dir.replace(/'/g, "''")}/**/*.json'`;
 
 await stage('create-tables', async () => {
@@ -42,11 +44,11 @@ await stage('create-tables', async () => {
   return 0;
 });
 await stage('load staging_songs', async () => {
-  await c.run(`INSERT INTO staging_songs SELECT * FROM read_json(${glob(songs)}, format = 'newline_delimited', columns = ${columns(stagingSongs)})`);
+  await c.run(`INSERT INTO staging_songs (${names(stagingSongs)}) SELECT * FROM read_json(${glob(songs)}, format = 'newline_delimited', columns = ${columns(stagingSongs)})`);
   return count('staging_songs');
 });
 await stage('load staging_events', async () => {
-  await c.run(`INSERT INTO staging_events SELECT * REPLACE (CAST(NULLIF(userId, '') AS INTEGER) AS userId)
+  await c.run(`INSERT INTO staging_events (${names(stagingEvents)}) SELECT * REPLACE (CAST(NULLIF(userId, '') AS INTEGER) AS userId)
     FROM read_json(${glob(logs)}, format = 'newline_delimited', columns = ${columns(stagingEvents)})`);
   return count('staging_events');
 });

@@ -8,16 +8,15 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { quietAwsSdk } from '../src/aws/quiet.js';
-import { main } from '../src/cli/main.js';
 import type { ClusterClients } from '../src/cluster/index.js';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { DescribeClustersCommand, RedshiftClient } from '@aws-sdk/client-redshift';
 import { RedshiftServerlessClient } from '@aws-sdk/client-redshift-serverless';
 import { FakeAws, MY_IP, PASSWORD, awsErr, install, mockedClusterClients, mocks } from './helpers/fake-aws.js';
+import { runMain } from './helpers/cli.js';
 
 quietAwsSdk();
 const clients: ClusterClients = mockedClusterClients();
@@ -41,21 +40,17 @@ afterAll(() => {
 });
 
 async function sparkify(args: string[], over: ClusterClients = clients) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
   let t = Date.UTC(2026, 0, 1);
-  const code = await main(['node', 'sparkify', ...args], { stdout, stderr, env: {}, cwd: dir }, {
-    cluster: {
-      clients: () => over,
-      discoverIp: async () => MY_IP,
-      runOptions: { now: () => t, sleep: async (ms) => void (t += ms) },
+  return runMain(args, {
+    cwd: dir,
+    deps: {
+      cluster: {
+        clients: () => over,
+        discoverIp: async () => MY_IP,
+        runOptions: { now: () => t, sleep: async (ms) => void (t += ms) },
+      },
     },
   });
-  return { code, stdout: out, stderr: err };
 }
 
 describe('sparkify cluster (SDK-level mocks of AWS)', () => {

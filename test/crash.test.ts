@@ -128,14 +128,7 @@ describe.skipIf(!runsHere('duckdb'))('duckdb: SIGKILL in the middle of a staging
       await wh.close();
     }
 
-    let started = 0;
-    await runAndKill({ kind: 'duckdb', path: file }, { fullRefresh: true }, async (e) => {
-      if (e.type === 'stage-start' && e.stage === 'load staging_events') started = performance.now();
-      if (!started) return false;
-      // DuckDB reports progress per group of files; kill a little while into the load.
-      await new Promise((r) => setTimeout(r, Math.max(0, 150 - (performance.now() - started))));
-      return true;
-    });
+    await killDuckDBLoad(file, { fullRefresh: true });
 
     wh = await DuckDBWarehouse.open(file);
     try {
@@ -172,13 +165,7 @@ describe.skipIf(!runsHere('duckdb'))('duckdb: SIGKILL in the middle of a daily r
       await wh.close();
     }
 
-    let started = 0;
-    await runAndKill({ kind: 'duckdb', path: file }, {}, async (e) => {
-      if (e.type === 'stage-start' && e.stage === 'load staging_events') started = performance.now();
-      if (!started) return false;
-      await new Promise((r) => setTimeout(r, Math.max(0, 150 - (performance.now() - started))));
-      return true;
-    });
+    await killDuckDBLoad(file, {});
 
     wh = await DuckDBWarehouse.open(file);
     try {
@@ -192,6 +179,18 @@ describe.skipIf(!runsHere('duckdb'))('duckdb: SIGKILL in the middle of a daily r
     }
   });
 });
+
+/** Runs the child's etl on the DuckDB file and kills it a little while into the events load. */
+async function killDuckDBLoad(file: string, options: Partial<EtlOptions>): Promise<void> {
+  let started = 0;
+  await runAndKill({ kind: 'duckdb', path: file }, options, async (e) => {
+    if (e.type === 'stage-start' && e.stage === 'load staging_events') started = performance.now();
+    if (!started) return false;
+    // DuckDB reports progress per group of files; kill a little while into the load.
+    await new Promise((r) => setTimeout(r, Math.max(0, 150 - (performance.now() - started))));
+    return true;
+  });
+}
 
 /** Waits until the warehouse's lock is free (a killed holder's session may take a moment to end). */
 async function waitForLock(wh: Warehouse, timeoutMs = 10_000): Promise<void> {

@@ -8,9 +8,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main.js';
 import { CommandOutput } from '../src/cli/output.js';
 import { printStatus } from '../src/cli/status-command.js';
 import { countRows, createTables } from '../src/pipeline/create-tables.js';
@@ -18,7 +16,7 @@ import { dayCoverage, dayOfKey, loadStatus, type LoadStatus, type RunStatus } fr
 import { PostgresWarehouse } from '../src/warehouses/postgres/postgres-warehouse.js';
 import { openWarehouse } from '../src/warehouses/open-warehouse.js';
 import type { Warehouse } from '../src/warehouses/warehouse.js';
-import { runCli } from './helpers/cli.js';
+import { runCli, runMain } from './helpers/cli.js';
 import { TEST_PG, testWarehouses, uniqueSchema, type OpenedTestWarehouse } from './warehouses.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sparkify-status-'));
@@ -26,14 +24,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** `sparkify <args>` through the CLI's main function, in this process, with a clean environment plus `env`. */
 async function sparkify(args: string[], env: Record<string, string> = {}) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  const code = await main(['node', 'sparkify', ...args], { stdout, stderr, env, cwd: dir });
-  return { code, stdout: out, stderr: err };
+  return runMain(args, { env, cwd: dir });
 }
 
 interface Envelope {
