@@ -388,6 +388,9 @@ for (const kind of kinds) {
         await etl(wh, { songs: ws.songs, logs: ws.logs });
         writeFileSync(path.join(ws.songs, lateSong), saved);
         addSampleDay(ws.logs, SAMPLE_DAYS.at(-1)!);
+        // And a corrected day: its old rows must go too.
+        const third = path.join(ws.logs, '2018/11', SAMPLE_DAYS[2]!);
+        writeFileSync(third, readFileSync(third, 'utf8').split('\n').filter((_, i) => i % 5 !== 0).join('\n'));
       });
       afterAll(async () => cleanup?.());
 
@@ -397,11 +400,17 @@ for (const kind of kinds) {
         ['CREATE TABLE _sparkify_inc_songs', 1],
         ['INSERT INTO songs', 1],
         ['UPDATE songplays', 1],
+        ['DELETE FROM etl_rejects', 1],
+        ['CREATE TABLE _sparkify_inc_times', 1],
         ['DELETE FROM staging_events', 1],
+        ['DELETE FROM songplays', 1],
+        ['DELETE FROM users', 1],
         ['INSERT INTO songplays', 1],
         ['INSERT INTO users', 1],
+        ['DELETE FROM time', 1],
         ['INSERT INTO time', 1],
         ['INSERT INTO etl_rejects', 1],
+        ['DELETE FROM etl_files', 1],
         ['INSERT INTO etl_files', 1],
         ['INSERT INTO etl_runs', 1],
       ];
@@ -462,7 +471,7 @@ for (const kind of kinds) {
         expect(statements).toBeLessThanOrEqual(40);
         expect(r.mode).toBe('incremental');
         expect(load(r, 'load staging_songs')).toMatchObject({ files: 1, new: 1, unchanged: 70 });
-        expect(load(r, 'load staging_events')).toMatchObject({ files: 1, new: 1, unchanged: 29 });
+        expect(load(r, 'load staging_events')).toMatchObject({ files: 2, new: 1, changed: 1, unchanged: 28 });
         const [m] = await wh.query<{ n: number }>('SELECT COUNT(*) AS n FROM songplays WHERE song_id IS NOT NULL');
         expect(Number(m!.n)).toBe(1);
         expect(await tables(wh)).toEqual(await fullRun(kind, ws.songs, ws.logs));

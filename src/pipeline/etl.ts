@@ -238,7 +238,13 @@ async function incrementalRun(run: Run, songsListed: Listed, logsListed: Listed,
       const added = Number(plays?.n ?? 0);
       const ledgerRows = await loadedFiles(wh, [songs, logs], runId);
       const removed = gone.reduce((n, f) => n + (f.loadedRows ?? 0), 0);
-      const steps = incrementSql(wh.dialect, { idBase: ledger.lastSongplayId, songs: songsChanged, events: eventsChanged, repairs: eventsChanged });
+      const steps = incrementSql(wh.dialect, {
+        idBase: ledger.lastSongplayId,
+        songs: songsChanged,
+        events: eventsChanged,
+        gone: { songs: goneFiles(songs.plan).length > 0, events: goneFiles(logs.plan).length > 0 },
+        repairs: eventsChanged,
+      });
       const q = wh.dialect.quoteString;
       await wh.transaction(async () => {
         await wh.execute(createGoneFilesSql());

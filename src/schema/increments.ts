@@ -51,6 +51,8 @@ export interface IncrementOptions {
   songs: boolean;
   /** Whether event files were added, changed or removed (else the event side is skipped). */
   events: boolean;
+  /** Whether song files, and event files, have rows to remove (else nothing is searched for them). */
+  gone: { songs: boolean; events: boolean };
   /** Whether the run's repairs table is there (mis-encoded titles, schema/repair.ts). */
   repairs: boolean;
 }
@@ -85,13 +87,13 @@ export function incrementSql(d: SqlDialect, o: IncrementOptions): string[] {
 
   if (o.songs) {
     const touched = (cols: string) =>
-      `SELECT ${cols} FROM staging_songs WHERE file_id IN (${gone})\n  UNION ALL SELECT ${cols} FROM ${newSongs}`;
+      o.gone.songs ? `SELECT ${cols} FROM staging_songs WHERE file_id IN (${gone})\n  UNION ALL SELECT ${cols} FROM ${newSongs}` : `SELECT ${cols} FROM ${newSongs}`;
     out.push(
       `CREATE TABLE ${SONG_IDS} AS SELECT DISTINCT song_id FROM (\n  ${touched('song_id')}\n) t`,
       `CREATE TABLE ${ARTIST_IDS} AS SELECT DISTINCT artist_id FROM (\n  ${touched('artist_id')}\n) t`,
       // The (title, artist, duration) whose candidate songs change: plays with them may match another song now.
       `CREATE TABLE ${MATCH_KEYS} AS SELECT DISTINCT title, artist_name, duration FROM (\n  ${touched('title, artist_name, duration')}\n) t WHERE title IS NOT NULL AND artist_name IS NOT NULL AND duration IS NOT NULL`,
-      `DELETE FROM staging_songs WHERE file_id IN (${gone})`,
+      ...(o.gone.songs ? [`DELETE FROM staging_songs WHERE file_id IN (${gone})`] : []),
       `INSERT INTO staging_songs (${songCols}) SELECT ${songCols} FROM ${newSongs}`,
       `DELETE FROM songs WHERE song_id IN (SELECT song_id FROM ${SONG_IDS})`,
       `INSERT INTO songs (${STAR_COLUMNS.songs})${songsSelect('staging_songs', `SELECT song_id FROM ${SONG_IDS}`)}`,
@@ -116,24 +118,36 @@ LEFT JOIN (${songCandidatesSql('staging_songs', `title IN (SELECT title FROM ${M
   }
 
   if (o.events) {
+    const startTime = d.epochMsToTimestamp('e.ts');
     out.push(
-      `CREATE TABLE ${USER_IDS} AS SELECT DISTINCT userId AS user_id FROM (
-  SELECT userId FROM staging_events WHERE file_id IN (${gone})
-  UNION ALL SELECT userId FROM ${newEvents}
+      `CREATE TABLE ${USER_IDS} AS SELECT DISTINCT userId AS user_id FROM (${
+        o.gone.events ? `\n  SELECT userId FROM staging_events WHERE file_id IN (${gone})\n  UNION ALL` : ''
+      }
+  SELECT userId FROM ${newEvents}
 ) t WHERE userId IS NOT NULL`,
-      `CREATE TABLE ${GONE_TIMES} AS SELECT DISTINCT start_time FROM songplays WHERE file_id IN (${gone})`,
-      `DELETE FROM staging_events WHERE file_id IN (${gone})`,
-      `DELETE FROM songplays WHERE file_id IN (${gone})`,
+    );
+    if (o.gone.events) {
+      out.push(
+        `CREATE TABLE ${GONE_TIMES} AS SELECT DISTINCT start_time FROM songplays WHERE file_id IN (${gone})`,
+        `DELETE FROM staging_events WHERE file_id IN (${gone})`,
+        `DELETE FROM songplays WHERE file_id IN (${gone})`,
+      );
+    }
+    out.push(
       `INSERT INTO staging_events (${eventCols}) SELECT ${eventCols} FROM ${newEvents}`,
       insertPlaysSql(d, { into: 'songplays', events: newEvents, songs: 'staging_songs', idBase: o.idBase, repairs: o.repairs, narrowSongs: true }),
       `DELETE FROM users WHERE user_id IN (SELECT user_id FROM ${USER_IDS})`,
       `INSERT INTO users (${STAR_COLUMNS.users})${usersSelect('staging_events', `SELECT user_id FROM ${USER_IDS}`)}`,
-      `DELETE FROM time WHERE start_time IN (
-  SELECT g.start_time FROM ${GONE_TIMES} g WHERE NOT EXISTS (SELECT 1 FROM songplays sp WHERE sp.start_time = g.start_time))`,
+    );
+    if (o.gone.events) {
+      out.push(`DELETE FROM time WHERE start_time IN (
+  SELECT g.start_time FROM ${GONE_TIMES} g WHERE NOT EXISTS (SELECT 1 FROM songplays sp WHERE sp.start_time = g.start_time))`);
+    }
+    // Every new event of page NextSong is a new play (a daily run keeps every play), so its time is the play's.
+    out.push(
       `INSERT INTO time (${STAR_COLUMNS.time})${timeSelect(
-        `SELECT DISTINCT sp.start_time FROM songplays sp
-   WHERE sp.file_id IN (SELECT DISTINCT file_id FROM ${newEvents})
-     AND NOT EXISTS (SELECT 1 FROM time t WHERE t.start_time = sp.start_time)`,
+        `SELECT DISTINCT n.start_time FROM (SELECT ${startTime} AS start_time FROM ${newEvents} e WHERE e.page = 'NextSong') n
+   WHERE NOT EXISTS (SELECT 1 FROM time t WHERE t.start_time = n.start_time)`,
       )}`,
     );
   }
