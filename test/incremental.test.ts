@@ -418,7 +418,9 @@ for (const kind of kinds) {
         it(`fails at "${prefix}…"${nth > 1 ? ` (its ${nth}nd time)` : ''} and leaves every table, the ledger too, as it was`, async () => {
           const before = await everything(wh);
           let seen = 0;
-          const faulty = withFaults(wh, (sql) => (sql.trimStart().startsWith(prefix) && ++seen === nth ? new Error(`injected failure: ${prefix}`) : undefined));
+          // A daily run's scratch tables may be temporary ones: CREATE TEMPORARY TABLE counts as CREATE TABLE here.
+          const statement = (sql: string) => sql.trimStart().replace(/^CREATE TEMPORARY TABLE/, 'CREATE TABLE');
+          const faulty = withFaults(wh, (sql) => (statement(sql).startsWith(prefix) && ++seen === nth ? new Error(`injected failure: ${prefix}`) : undefined));
           await expect(etl(faulty.warehouse, { songs: ws.songs, logs: ws.logs, retries: 0 } as EtlOptions)).rejects.toThrow(/injected failure/);
           expect(seen).toBeGreaterThanOrEqual(nth);
           expect(await everything(wh)).toEqual(before);

@@ -17,10 +17,12 @@ import { assertTablesExist, cancelOnAbort, countTables, stage, withLock } from '
 
 /**
  * The pipeline, dlt-style: extract + load each staging table, transform
- * staging into the star schema, publish. Every stage writes copies of the
- * tables; the last one swaps them all in at once, so a run that fails, at any
- * stage and on any warehouse, changes no table. Each stage returns what it
- * did; progress goes through `onEvent`, never printed here.
+ * staging into the star schema, publish. A full run writes copies of every
+ * table and swaps them all in at once; a daily (incremental) run loads only
+ * new and changed files into copies of the staging tables and folds them in
+ * with one transaction (ledger.ts, schema/increments.ts). Either way a run
+ * that fails, at any stage and on any warehouse, changes no table. Each stage
+ * returns what it did; progress goes through `onEvent`, never printed here.
  */
 
 export interface EtlOptions extends PipelineOptions, RetryOptions {
@@ -71,11 +73,14 @@ interface Planned extends Listed {
 }
 
 /**
- * Loads both staging tables from the sources, then rebuilds the star schema.
- * Running it twice on the same input leaves every table as after one run; a
- * run that fails leaves every table as before it. Sources are opened and
- * listed, and the warehouse asked whether it can load them, before the lock is
- * taken.
+ * Loads both staging tables from the sources and builds the star schema: the
+ * first time (or with `fullRefresh`) from every file, rebuilding every table;
+ * after that, only the files new or changed since the ledger's runs, folded
+ * into the tables as a full run would leave them (songplay ids aside). Running
+ * it twice on the same input leaves every table as after one run; a run that
+ * fails leaves every table, and the ledger, as before it. Sources are opened
+ * and listed, and the warehouse asked whether it can load them, before the
+ * lock is taken.
  *
  * @example
  *   const report = await etl(wh, { songs: 'data/sparkify-sample/song_data', logs: 'data/sparkify-sample/log_data' });
@@ -227,7 +232,8 @@ async function incrementalRun(run: Run, songsListed: Listed, logsListed: Listed,
   const stages: StageInfo[] = [];
   await dropScratch(wh);
   try {
-    for (const t of [stagingSongs, stagingEvents, etlRejects]) await wh.execute(createTableSql(t, wh.dialect, { name: nextName(t.name), primaryKey: false }));
+    const temporary = wh.dialect.scratchTables === 'temporary';
+    for (const t of [stagingSongs, stagingEvents, etlRejects]) await wh.execute(createTableSql(t, wh.dialect, { name: nextName(t.name), primaryKey: false, temporary }));
     stages.push(await loadStage(wh, songs, options, warn, 'incremental'));
     stages.push(await loadStage(wh, logs, options, warn, 'incremental'));
     stages.push(await stage('transform', options, async () => {

@@ -28,12 +28,12 @@ export function dropTableSql(name: string): string {
  * @example
  *   createTableSql(songplays, postgresDialect); // CREATE TABLE songplays ( …, CONSTRAINT songplays_pkey PRIMARY KEY (songplay_id) )
  */
-export function createTableSql(table: Table, d: SqlDialect, options: { name?: string; primaryKey?: boolean } = {}): string {
+export function createTableSql(table: Table, d: SqlDialect, options: { name?: string; primaryKey?: boolean; temporary?: boolean } = {}): string {
   const name = options.name ?? table.name;
   const cols = storedColumns(table).map((c) => `  ${d.columnName(c.name)} ${d.typeName(c.type, c)}${c.notNull ? ' NOT NULL' : ''}`);
   if ((options.primaryKey ?? true) && d.primaryKeys !== 'none' && table.primaryKey) cols.push(`  ${primaryKeyClause(table, d, name)}`);
   const attrs = d.tableAttributes(table);
-  return `CREATE TABLE ${name} (\n${cols.join(',\n')}\n)${attrs ? `\n${attrs}` : ''}`;
+  return `CREATE ${options.temporary ? 'TEMPORARY ' : ''}TABLE ${name} (\n${cols.join(',\n')}\n)${attrs ? `\n${attrs}` : ''}`;
 }
 
 function primaryKeyClause(table: Table, d: SqlDialect, name: string): string {

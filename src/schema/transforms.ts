@@ -91,7 +91,7 @@ export interface PlaysOptions {
   idBase?: number;
   matchedOnly?: boolean;
   repairs?: boolean;
-  /** Match only against songs whose title some play has (cheaper when `events` is a day's worth). */
+  /** Match only against songs some play has the title, artist and duration of (cheaper when `events` is a day's worth). */
   narrowSongs?: boolean;
 }
 
@@ -99,15 +99,29 @@ export interface PlaysOptions {
 export function insertPlaysSql(d: SqlDialect, o: PlaysOptions): string {
   const startTime = d.epochMsToTimestamp('p.ts');
   const id = o.idBase ? `p.songplay_id + ${o.idBase}` : 'p.songplay_id';
-  return `
-INSERT INTO ${o.into} (${PLAY_COLUMNS})
-WITH plays AS (
-  SELECT e.*,
+  // Numbered over the sort keys alone and joined back by row, where the dialect names rows; else in one pass.
+  const plays = d.rowId
+    ? `numbered AS (
+  SELECT e.${d.rowId} AS row_ref,
          ROW_NUMBER() OVER (ORDER BY ${playOrder('e')}) AS songplay_id
   FROM ${o.events} e
   WHERE e.page = 'NextSong'
 ),
-candidates AS (${songCandidatesSql(o.songs, o.narrowSongs ? 'title IN (SELECT song FROM plays)' : '')}
+plays AS (
+  SELECT e.*, n.songplay_id FROM ${o.events} e JOIN numbered n ON n.row_ref = e.${d.rowId}
+)`
+    : `plays AS (
+  SELECT e.*,
+         ROW_NUMBER() OVER (ORDER BY ${playOrder('e')}) AS songplay_id
+  FROM ${o.events} e
+  WHERE e.page = 'NextSong'
+)`;
+  // Songs of the same title, artist and duration all pass the filter or none does, so the pick is unchanged.
+  const narrow = 'EXISTS (SELECT 1 FROM plays p WHERE p.song = title AND p.artist = artist_name AND p.length = duration)';
+  return `
+INSERT INTO ${o.into} (${PLAY_COLUMNS})
+WITH ${plays},
+candidates AS (${songCandidatesSql(o.songs, o.narrowSongs ? narrow : '')}
 )
 SELECT ${id},
        ${startTime},

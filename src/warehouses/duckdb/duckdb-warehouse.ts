@@ -22,6 +22,7 @@ export const duckdbDialect = dialect({
   // produce unique keys by construction, and the tests check that they do.
   primaryKeys: 'none',
   analyzeAfterLoad: false,
+  rowId: 'rowid',
 });
 
 /** How DuckDB loads staging (see DuckDBLoadOptions); the defaults suit every input size. */

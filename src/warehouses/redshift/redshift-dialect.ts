@@ -71,6 +71,9 @@ export const redshiftDialect = dialect({
   epochMsToTimestamp: (expr) => `(TIMESTAMP 'epoch' + (${expr}) * INTERVAL '1 millisecond')`,
   // Informational in Redshift (not enforced), but the planner uses them.
   primaryKeys: 'informational',
+  // A daily run's new records go into regular tables: a Data API session can end between two calls (its
+  // temporary tables with it), and the run's COPYs and its transaction are separate calls.
+  scratchTables: 'regular',
   tableAttributes: redshiftTableAttributes,
   columnName,
   quoteIdent,
