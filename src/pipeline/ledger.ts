@@ -78,7 +78,7 @@ export async function readLedger(wh: Warehouse): Promise<Ledger | undefined> {
 
 /** What the source says changes when a file does: the ETag on S3, else the modification time in ms. */
 export function markerOf(file: SourceFile): string | null {
-  if ((file as { etag?: string }).etag) return (file as { etag?: string }).etag!;
+  if (file.etag) return file.etag;
   return file.modified === undefined ? null : String(file.modified);
 }
 
