@@ -178,7 +178,7 @@ export async function main(argv: string[], io: CliIO, deps: { cluster?: ClusterC
     .action(load('run'));
 
   addCommonOptions(program.command('create-tables'), { sources: false, writes: true })
-    .description('drop (if present) and create the staging tables, the star schema and etl_rejects')
+    .description('drop (if present) and create the staging tables, the star schema, etl_rejects and the ledger (etl_files, etl_runs): the next etl loads everything')
     .addHelpText('after', helpExamples([
       'sparkify create-tables -w postgres://postgres@127.0.0.1:5432/postgres',
       'sparkify create-tables --dry-run -w redshift',
