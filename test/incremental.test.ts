@@ -9,7 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../src/generate/generate.js';
-import { createTables } from '../src/pipeline/create-tables.js';
+import { countRows, createTables } from '../src/pipeline/create-tables.js';
+import { loadStatus } from '../src/pipeline/status.js';
 import { etl, type EtlOptions } from '../src/pipeline/etl.js';
 import type { EtlReport } from '../src/pipeline/report.js';
 import { ALL_TABLES, STAGING_TABLES, STAR_TABLES, etlRejects, type Table } from '../src/schema/tables.js';
@@ -402,6 +403,27 @@ for (const kind of kinds) {
         const [sp] = await wh.query<{ lo: number; hi: number }>('SELECT MIN(songplay_id) AS lo, MAX(songplay_id) AS hi FROM songplays');
         expect(sp).toEqual({ lo: 1, hi: Number((await wh.query<{ n: number }>('SELECT COUNT(*) AS n FROM songplays'))[0]!.n) });
       });
+    });
+
+    it('upgrades tables built before the ledger: counts still count them, status says why it cannot, and etl rebuilds them in full', async () => {
+      const ctx = await kind.open();
+      try {
+        const w = ctx.warehouse;
+        await createTables(w);
+        await etl(w, { songs: SAMPLE_SONGS, logs: SAMPLE_LOGS });
+        // What an earlier sparkify-dwh left: no ledger, no file ids.
+        for (const sql of ['DROP TABLE etl_files', 'DROP TABLE etl_runs', ...['staging_events', 'staging_songs', 'songplays'].map((t) => `ALTER TABLE ${t} DROP COLUMN file_id`)]) await w.execute(sql);
+        const counts = await countRows(w);
+        expect(counts).toMatchObject({ staging_events: 8056, songplays: 6820 });
+        expect(Object.keys(counts)).not.toContain('etl_files');
+        await expect(loadStatus(w)).rejects.toMatchObject({ code: 'WAREHOUSE_NOT_READY', hint: expect.stringContaining('sparkify etl') });
+        const r = await etl(w, { songs: SAMPLE_SONGS, logs: SAMPLE_LOGS });
+        expect(r).toMatchObject({ mode: 'full', modeReason: 'the tables were built before sparkify-dwh kept a ledger of loaded files' });
+        expect(r.counts).toMatchObject({ etl_files: 101, etl_runs: 1, songplays: 6820 });
+        expect((await etl(w, { songs: SAMPLE_SONGS, logs: SAMPLE_LOGS })).mode).toBe('incremental');
+      } finally {
+        await ctx.cleanup();
+      }
     });
 
     describe('a daily run that fails, at each stage, changes nothing; the next one completes it', () => {

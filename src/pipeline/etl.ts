@@ -1,7 +1,7 @@
 import { ConfigError, num, plural, SparkifyError } from '../errors.js';
 import { createTableSql, nextName } from '../schema/ddl.js';
 import { createGoneFilesSql, dropIncrementHelpersSql, GONE_FILES, incrementSql } from '../schema/increments.js';
-import { ALL_TABLES, etlRejects, etlRuns, LEDGER_TABLES, STAR_TABLES, stagingEvents, stagingSongs, type StagingTableName, type Table } from '../schema/tables.js';
+import { etlRejects, etlRuns, STAR_TABLES, stagingEvents, stagingSongs, type StagingTableName, type Table } from '../schema/tables.js';
 import { createRepairsSql, insertRepairsSql, repairCandidatesSql, repairText, REPAIRS_TABLE } from '../schema/repair.js';
 import { transforms } from '../schema/transforms.js';
 import { openSource } from '../sources/open-source.js';
@@ -13,7 +13,7 @@ import { countRows } from './create-tables.js';
 import { dayRange, goneFiles, idLists, insertLedgerSql, markerOf, planFiles, readLedger, type FilePlan, type FileToLoad, type Ledger, type LedgerFile } from './ledger.js';
 import { analyzeTables, createCopies, dropCopies, publish } from './publish.js';
 import { withRetries, type RetryOptions } from './retry.js';
-import { assertTablesExist, cancelOnAbort, countTables, stage, withLock } from './stage.js';
+import { assertTablesExist, cancelOnAbort, countTables, PRE_LEDGER_TABLES, stage, withLock } from './stage.js';
 
 /**
  * The pipeline, dlt-style: extract + load each staging table, transform
@@ -147,7 +147,7 @@ interface Run {
  * yet (the bulk path is the fast one), or predate the ledger; else incremental.
  */
 async function chooseMode(wh: Warehouse, options: EtlOptions): Promise<{ mode: 'full' | 'incremental'; reason?: string; ledger?: Ledger }> {
-  if (!options.replaceTables) await assertTablesExist(wh, ALL_TABLES.filter((t) => !LEDGER_TABLES.includes(t)));
+  if (!options.replaceTables) await assertTablesExist(wh, PRE_LEDGER_TABLES);
   const ledger = await readLedger(wh);
   if (options.fullRefresh) return { mode: 'full', reason: '--full-refresh', ledger };
   if (!ledger) {

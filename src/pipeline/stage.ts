@@ -1,5 +1,5 @@
 import { SparkifyError, toSparkifyError } from '../errors.js';
-import { ALL_TABLES, type Table } from '../schema/tables.js';
+import { ALL_TABLES, LEDGER_TABLES, type Table } from '../schema/tables.js';
 import type { Warehouse } from '../warehouses/warehouse.js';
 import type { PipelineOptions, StageInfo, StageName } from './report.js';
 
@@ -79,4 +79,20 @@ export async function countTables(wh: Warehouse, tables: readonly { name: string
     counts[t.name] = Number(row.n);
   }
   return counts;
+}
+
+/** The tables sparkify-dwh made before it kept a ledger of loaded files: all of them but etl_files and etl_runs. */
+export const PRE_LEDGER_TABLES: readonly Table[] = ALL_TABLES.filter((t) => !LEDGER_TABLES.includes(t));
+
+/**
+ * Whether the ledger's tables are there, once the others are known to be: a
+ * warehouse built by an earlier sparkify-dwh has the others only, until its
+ * next etl (or run) rebuilds it.
+ */
+export async function hasLedger(wh: Warehouse): Promise<boolean> {
+  for (const t of LEDGER_TABLES) {
+    const found = await wh.query(`SELECT 1 AS one FROM ${t.name} WHERE 1 = 0`).then(() => true, () => false);
+    if (!found) return false;
+  }
+  return true;
 }

@@ -1,7 +1,7 @@
 import { SparkifyError } from '../errors.js';
 import type { StagingTableName } from '../schema/tables.js';
 import type { SqlValue, Warehouse } from '../warehouses/warehouse.js';
-import { assertTablesExist, countTables } from './stage.js';
+import { assertTablesExist, countTables, hasLedger, PRE_LEDGER_TABLES } from './stage.js';
 import { dayOf } from './ledger.js';
 
 /**
@@ -100,7 +100,12 @@ export interface RunStatus {
  *   if (status.logs.missingDays > 0) console.log('backfill:', status.logs.gaps);
  */
 export async function loadStatus(wh: Warehouse): Promise<LoadStatus> {
-  await assertTablesExist(wh);
+  await assertTablesExist(wh, PRE_LEDGER_TABLES);
+  if (!(await hasLedger(wh))) {
+    throw new SparkifyError('WAREHOUSE_NOT_READY', 'These tables were built before sparkify-dwh kept a ledger of loaded files (etl_files, etl_runs), so what they hold came from no recorded run.', {
+      hint: 'The next `sparkify etl` (or `sparkify run`) rebuilds them from the sources, with the ledger; `sparkify counts` reads them meanwhile.',
+    });
+  }
   const d = wh.dialect;
   const perTable = await wh.query(
     `SELECT target_table, COUNT(*) AS files, COUNT(loaded_rows) AS rows_counted, SUM(loaded_rows) AS loaded_rows, ` +
