@@ -13,7 +13,7 @@ import { countRows } from './create-tables.js';
 import { dayRange, goneFiles, idLists, insertLedgerSql, markerOf, planFiles, readLedger, type FilePlan, type FileToLoad, type Ledger, type LedgerFile } from './ledger.js';
 import { analyzeTables, createCopies, dropCopies, publish } from './publish.js';
 import { withRetries, type RetryOptions } from './retry.js';
-import { assertTablesExist, cancelOnAbort, countTables, PRE_LEDGER_TABLES, stage, withLock } from './stage.js';
+import { assertTablesExist, cancelOnAbort, countTables, PRE_LEDGER_TABLES, stage, tablesExist, withLock } from './stage.js';
 
 /**
  * The pipeline, dlt-style: extract + load each staging table, transform
@@ -151,8 +151,8 @@ async function chooseMode(wh: Warehouse, options: EtlOptions): Promise<{ mode: '
   const ledger = await readLedger(wh);
   if (options.fullRefresh) return { mode: 'full', reason: '--full-refresh', ledger };
   if (!ledger) {
-    const exists = await wh.query('SELECT 1 AS one FROM songplays WHERE 1 = 0').then(() => true, () => false);
-    return { mode: 'full', reason: exists ? 'the tables were built before sparkify-dwh kept a ledger of loaded files' : 'the tables are new' };
+    const built = await tablesExist(wh, PRE_LEDGER_TABLES);
+    return { mode: 'full', reason: built ? 'the tables were built before sparkify-dwh kept a ledger of loaded files' : 'the tables are new' };
   }
   if (ledger.files.length === 0) return { mode: 'full', reason: 'nothing was loaded before', ledger };
   if (options.matchedOnly) return { mode: 'full', reason: '--matched-only (a play left out for want of its song cannot be added when the song arrives)', ledger };
@@ -176,7 +176,7 @@ async function fullRun(run: Run, songsListed: Listed, logsListed: Listed, ledger
   const songs = planAll(songsListed, () => ++id);
   const logs = planAll(logsListed, () => ++id);
   if (logs.plan.load.length === 0) throw noDays(logs, options);
-  const runId = (ledger?.lastRunId ?? (await lastRunId(wh))) + 1;
+  const runId = (ledger?.lastRunId ?? 0) + 1;
   const stages: StageInfo[] = [];
   await createCopies(wh);
   try {
@@ -185,7 +185,8 @@ async function fullRun(run: Run, songsListed: Listed, logsListed: Listed, ledger
     stages.push(await transformStage(wh, options));
     const playCount = stages[2]!.tables?.songplays ?? 0;
     const ledgerRows = await loadedFiles(wh, [songs, logs], runId);
-    await wh.execute(`INSERT INTO ${nextName('etl_runs')} SELECT * FROM etl_runs`).catch(() => undefined);
+    // The runs before this one stay in the history (tables without a ledger have none).
+    if (ledger) await wh.execute(`INSERT INTO ${nextName('etl_runs')} SELECT * FROM etl_runs`);
     for (const sql of insertLedgerSql(nextName('etl_files'), ledgerRows, wh.dialect)) await wh.execute(sql);
     await wh.execute(insertRunSql(wh, nextName('etl_runs'), {
       runId, mode: 'full', startedAt: run.startedAt, stages: stages.slice(0, 2),
@@ -215,7 +216,10 @@ async function incrementalRun(run: Run, songsListed: Listed, logsListed: Listed,
   const plan = (l: Listed): Planned => ({ ...l, plan: planFiles(l.table.name as StagingTableName, l.files, ledger.files, { nextId, prune: options.prune ?? false, inRange: l.inRange }) });
   const songs = plan(songsListed);
   const logs = plan(logsListed);
-  const gone = [...goneFiles(songs.plan), ...goneFiles(logs.plan)];
+  const goneSongs = goneFiles(songs.plan);
+  const goneLogs = goneFiles(logs.plan);
+  const gone = [...goneSongs, ...goneLogs];
+  const goneIds = idLists(gone.map((f) => f.fileId));
   const untraced = gone.filter((f) => f.loadedRows === null);
   if (untraced.length > 0) {
     throw new SparkifyError('FULL_REFRESH_NEEDED', `${plural(untraced.length, 'file')} to replace or prune (${untraced[0]!.uri}${untraced.length > 1 ? ', …' : ''}) ${untraced.length === 1 ? 'was' : 'were'} loaded by a bulk COPY that cannot tell which rows came from which file; no table was changed.`, {
@@ -237,8 +241,8 @@ async function incrementalRun(run: Run, songsListed: Listed, logsListed: Listed,
     stages.push(await loadStage(wh, songs, options, warn, 'incremental'));
     stages.push(await loadStage(wh, logs, options, warn, 'incremental'));
     stages.push(await stage('transform', options, async () => {
-      const songsChanged = songs.plan.load.length > 0 || goneFiles(songs.plan).length > 0;
-      const eventsChanged = logs.plan.load.length > 0 || goneFiles(logs.plan).length > 0;
+      const songsChanged = songs.plan.load.length > 0 || goneSongs.length > 0;
+      const eventsChanged = logs.plan.load.length > 0 || goneLogs.length > 0;
       const repaired = eventsChanged ? await prepareRepairs(wh) : 0;
       const [plays] = await wh.query<{ n: number }>(`SELECT COUNT(*) AS n FROM ${nextName('staging_events')} WHERE page = 'NextSong'`);
       const added = Number(plays?.n ?? 0);
@@ -248,13 +252,13 @@ async function incrementalRun(run: Run, songsListed: Listed, logsListed: Listed,
         idBase: ledger.lastSongplayId,
         songs: songsChanged,
         events: eventsChanged,
-        gone: { songs: goneFiles(songs.plan).length > 0, events: goneFiles(logs.plan).length > 0 },
+        gone: { songs: goneSongs.length > 0, events: goneLogs.length > 0 },
         repairs: eventsChanged,
       });
       const q = wh.dialect.quoteString;
       await wh.transaction(async () => {
         await wh.execute(createGoneFilesSql());
-        for (const ids of idLists(gone.map((f) => f.fileId))) await wh.execute(`INSERT INTO ${GONE_FILES} (file_id) SELECT file_id FROM etl_files WHERE file_id IN (${ids})`);
+        for (const ids of goneIds) await wh.execute(`INSERT INTO ${GONE_FILES} (file_id) SELECT file_id FROM etl_files WHERE file_id IN (${ids})`);
         // Rejects name their file by URI.
         for (let i = 0; i < gone.length; i += 500) {
           const some = gone.slice(i, i + 500);
@@ -265,7 +269,7 @@ async function incrementalRun(run: Run, songsListed: Listed, logsListed: Listed,
           await wh.execute(sql);
         }
         await wh.execute(`INSERT INTO etl_rejects (${etlRejects.columns.map((c) => c.name).join(', ')}) SELECT ${etlRejects.columns.map((c) => c.name).join(', ')} FROM ${nextName('etl_rejects')}`);
-        for (const ids of idLists(gone.map((f) => f.fileId))) await wh.execute(`DELETE FROM etl_files WHERE file_id IN (${ids})`);
+        for (const ids of goneIds) await wh.execute(`DELETE FROM etl_files WHERE file_id IN (${ids})`);
         for (const sql of insertLedgerSql('etl_files', ledgerRows, wh.dialect)) await wh.execute(sql);
         await wh.execute(insertRunSql(wh, 'etl_runs', {
           runId, mode: 'incremental', startedAt: run.startedAt, stages: stages.slice(0, 2), removed,
@@ -301,12 +305,6 @@ function noDays(logs: Planned, options: EtlOptions): SparkifyError {
   return new SparkifyError('SOURCE_EMPTY', `None of the ${plural(logs.files.length, 'file')} under ${logs.source.uri} is named for a day ${range}; nothing was loaded and no table was changed.`, {
     hint: 'Check --since/--until, and that the log files are named by day (2018-11-01-events.json).',
   });
-}
-
-/** The highest run id etl_runs holds, 0 when it is missing or empty. */
-async function lastRunId(wh: Warehouse): Promise<number> {
-  const rows = await wh.query<{ n: number | null }>('SELECT MAX(run_id) AS n FROM etl_runs').catch(() => [] as { n: number | null }[]);
-  return Number(rows[0]?.n ?? 0);
 }
 
 /** The ledger rows of the files a run loaded, with the rows and rejects each gave (counted in the run's copies). */

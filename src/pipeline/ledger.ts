@@ -3,6 +3,7 @@ import type { SqlDialect } from '../schema/dialect.js';
 import type { StagingTableName } from '../schema/tables.js';
 import type { SourceFile } from '../sources/source.js';
 import type { Warehouse } from '../warehouses/warehouse.js';
+import { hasLedger } from './stage.js';
 
 /**
  * The ledger of loaded files (etl_files) and of runs (etl_runs), and the plan a
@@ -37,25 +38,14 @@ export interface Ledger {
 }
 
 /**
- * The ledger, or undefined when the tables predate it (no etl_files, or
- * staging rows without file_id): such a warehouse can only be rebuilt in full.
+ * The ledger, or undefined when there is none: the tables are new, or predate
+ * it (an earlier sparkify-dwh made no etl_files, etl_runs, nor file_id), and
+ * can only be built in full.
  */
 export async function readLedger(wh: Warehouse): Promise<Ledger | undefined> {
-  try {
-    await wh.query('SELECT file_id FROM staging_events WHERE 1 = 0');
-    await wh.query('SELECT file_id FROM staging_songs WHERE 1 = 0');
-    await wh.query('SELECT file_id FROM songplays WHERE 1 = 0');
-  } catch {
-    return undefined;
-  }
-  let rows: Record<string, unknown>[];
-  let runs: Record<string, unknown>[];
-  try {
-    rows = await wh.query(`SELECT file_id, target_table, file_key, uri, ${wh.dialect.columnName('size')} AS size, marker, run_id, loaded_rows, rejected_rows FROM etl_files ORDER BY file_id`);
-    runs = await wh.query('SELECT MAX(run_id) AS run_id, MAX(last_songplay_id) AS songplay_id FROM etl_runs');
-  } catch {
-    return undefined;
-  }
+  if (!(await hasLedger(wh))) return undefined;
+  const rows = await wh.query(`SELECT file_id, target_table, file_key, uri, ${wh.dialect.columnName('size')} AS size, marker, run_id, loaded_rows, rejected_rows FROM etl_files ORDER BY file_id`);
+  const runs = await wh.query('SELECT MAX(run_id) AS run_id, MAX(last_songplay_id) AS songplay_id FROM etl_runs');
   const [sp] = await wh.query<{ n: number | null }>('SELECT MAX(songplay_id) AS n FROM songplays');
   const files = rows.map((r) => ({
     fileId: Number(r.file_id),

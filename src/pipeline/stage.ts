@@ -85,14 +85,24 @@ export async function countTables(wh: Warehouse, tables: readonly { name: string
 export const PRE_LEDGER_TABLES: readonly Table[] = ALL_TABLES.filter((t) => !LEDGER_TABLES.includes(t));
 
 /**
+ * Whether every one of `tables` exists: false when one is missing
+ * (WAREHOUSE_NOT_READY, as assertTablesExist fails); any other error is thrown.
+ */
+export async function tablesExist(wh: Warehouse, tables: readonly Table[]): Promise<boolean> {
+  try {
+    await assertTablesExist(wh, tables);
+    return true;
+  } catch (err) {
+    if (err instanceof SparkifyError && err.code === 'WAREHOUSE_NOT_READY') return false;
+    throw err;
+  }
+}
+
+/**
  * Whether the ledger's tables are there, once the others are known to be: a
  * warehouse built by an earlier sparkify-dwh has the others only, until its
  * next etl (or run) rebuilds it.
  */
-export async function hasLedger(wh: Warehouse): Promise<boolean> {
-  for (const t of LEDGER_TABLES) {
-    const found = await wh.query(`SELECT 1 AS one FROM ${t.name} WHERE 1 = 0`).then(() => true, () => false);
-    if (!found) return false;
-  }
-  return true;
+export function hasLedger(wh: Warehouse): Promise<boolean> {
+  return tablesExist(wh, LEDGER_TABLES);
 }
