@@ -718,6 +718,14 @@ describe.skipIf(!pgEnabled)('redshift SQL that is also PostgreSQL, run on the lo
         expect(await fileIds()).toEqual([{ ts: 2, file_id: 5 }, { ts: 3, file_id: 9 }]);
       });
 
+      it('takes what else the prefix holds from the listing it is given, without listing S3 again', async () => {
+        const froms: string[] = [];
+        const unlistable = s3Source('s3://b/log_data', [], { list: () => Promise.reject(new Error('listed again')) });
+        const input = { into, source: unlistable, sourceFiles: listed, files: listed.slice(2), fileIds: [9], format: 'ndjson' as const };
+        await loadStagingRedshift(copies(froms), stagingEvents, input, { copy: {}, loadErrors: 'stl' });
+        expect(froms).toEqual(['s3://b/log_data/2018/11/c.json']);
+      });
+
       it('a full run: one COPY of the prefix, whose rows cannot say their file', async () => {
         const froms: string[] = [];
         const input = { into, source: s3Source('s3://b/log_data', listed), files: listed, fileIds: [1, 2, 3], format: 'ndjson' as const };

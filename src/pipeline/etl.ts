@@ -380,6 +380,7 @@ async function loadStage(wh: Warehouse, listed: Planned, options: EtlOptions, wa
       into: { rows: nextName(table.name), rejects: nextName('etl_rejects') },
       source: listed.source,
       files,
+      sourceFiles: listed.files,
       fileIds: plan.load.map((l) => l.fileId),
       format: listed.format,
       maxRejects: options.maxRejects,

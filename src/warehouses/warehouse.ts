@@ -77,6 +77,12 @@ export interface StagingInput {
   source: Source;
   files: readonly SourceFile[];
   /**
+   * Every file the source lists, when the caller has listed it already (the
+   * pipeline has), `files` being those to load: a loader that must know what
+   * else is there (Redshift's COPY reads a whole prefix) need not list again.
+   */
+  sourceFiles?: readonly SourceFile[];
+  /**
    * The id of each file (etl_files.file_id), in the order of `files`: every row
    * read from `files[i]` gets `file_id = fileIds[i]`, so that a changed file's
    * rows can be found and replaced. Without it, file_id stays NULL.

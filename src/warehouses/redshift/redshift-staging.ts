@@ -163,9 +163,10 @@ export function redshiftLoadPlan(d: SqlDialect, table: Table, input: StagingInpu
  *   await loadStagingRedshift(wh, stagingEvents, { into: { rows: 'staging_events', rejects: 'etl_rejects' }, source, files, format: 'ndjson' }, { copy: { logJsonPaths }, loadErrors: 'stl' });
  */
 export async function loadStagingRedshift(db: RedshiftSql, table: Table, input: StagingInput, options: RedshiftStagingOptions): Promise<StagingLoadResult> {
-  if (!input.fileIds || (await readsWholePrefix(input))) return copyOnce(db, table, input, options);
+  if (!input.fileIds) return copyOnce(db, table, input, options);
+  const listed = input.sourceFiles ?? (await input.source.list());
+  if (readsWholePrefix(input.files, listed)) return copyOnce(db, table, input, options);
   // Some files only (a daily run): one COPY per file, from exactly its key, so each row is known to be its file's.
-  const listed = await input.source.list();
   const total: StagingLoadResult = { rows: 0, rejected: 0, bytes: 0 };
   for (const [i, file] of input.files.entries()) {
     input.signal?.throwIfAborted();
@@ -191,9 +192,8 @@ export async function loadStagingRedshift(db: RedshiftSql, table: Table, input: 
 }
 
 /** Whether the files to load are every file the source lists: one COPY of the prefix reads exactly them. */
-async function readsWholePrefix(input: StagingInput): Promise<boolean> {
-  const listed = await input.source.list();
-  const loading = new Set(input.files.map((f) => f.key));
+function readsWholePrefix(files: readonly SourceFile[], listed: readonly SourceFile[]): boolean {
+  const loading = new Set(files.map((f) => f.key));
   return listed.length === loading.size && listed.every((f) => loading.has(f.key));
 }
 
